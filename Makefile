@@ -1,0 +1,38 @@
+# Lesson 4 course site. `make book` builds the site, `make test` runs every test.
+# Both create the Python environment in .venv the first time and reuse it afterwards.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+JOBS   ?= 2
+
+.PHONY: env book test unit notebooks media clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Execute every chapter (cached by content) and write the site to _build/html.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --all -W -n --keep-going
+
+# Unit tests, configuration checks, and every chapter's reference outputs (nbval).
+test: $(STAMP)
+	$(BIN)/python -m pytest tests chapters --nbval --sanitize-with tests/sanitize.cfg \
+		--nbval-cell-timeout=900 -n $(JOBS) --dist loadfile
+
+# Only the unit tests (fast).
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests -n $(JOBS)
+
+# Re-execute every chapter and store its text outputs in the .ipynb pair.
+notebooks: $(STAMP)
+	$(BIN)/python scripts/refresh_notebooks.py
+
+clean:
+	rm -rf _build

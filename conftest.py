@@ -1,0 +1,12 @@
+"""pytest settings shared by the unit tests and nbval's notebook checks."""
+
+# Values glued for the page's prose are printed in the same cells, where nbval compares
+# them (through tests/sanitize.cfg); the glue records themselves are not stored in the
+# .ipynb reference outputs, so nbval must not expect them.
+GLUE_MIME_PREFIX = "application/papermill.record/"
+GLUE_MIMES = tuple(GLUE_MIME_PREFIX + kind for kind in ("text/plain", "text/html", "text/markdown", "image/png"))
+
+
+def pytest_collectstart(collector):
+    if collector.__class__.__name__ == "IPyNbFile":
+        collector.skip_compare = tuple(collector.skip_compare) + GLUE_MIMES

@@ -1,0 +1,188 @@
+"""The house style and the plots the chapters share.
+
+One palette (Okabe and Ito's, distinguishable with the common colour-vision deficiencies),
+one sequential colour map (cividis, designed for the same), one place for sizes and fonts.
+Every function here draws on a Matplotlib ``Axes`` it is given (or makes one) and returns
+it, so a chapter decides the layout and the caption.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+#: Okabe-Ito colours, in the order chapters use them.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+#: Sequential colour map for heat maps and images of values.
+SEQUENTIAL = "cividis"
+#: Diverging colour map for signed values (weights, kernels).
+DIVERGING = "PuOr"
+#: Marker shapes, so classes differ by shape as well as colour.
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
+_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "image.cmap": SEQUENTIAL,
+    "svg.hashsalt": "lesson4",
+}
+
+
+def use_house_style() -> None:
+    """Apply the lesson's Matplotlib settings (palette, sizes, grid) to this process."""
+    import matplotlib as mpl
+    from cycler import cycler
+
+    mpl.rcParams.update(_STYLE)
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
+
+
+def _axes(ax=None, figsize=None):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Write ``fig`` as a PNG into the media folder, byte for byte repeatable.
+
+    The file carries no creation date or software version, so regenerating an unchanged
+    figure does not change the file.
+    """
+    from . import runtime
+
+    if not name or "/" in name or "\\" in name:
+        raise ValueError(f"name must be a plain file name such as 'perceptron.png', got {name!r}")
+    if not name.endswith(".png"):
+        raise ValueError(f"save_figure writes PNG files; the name must end in .png, got {name!r}")
+    target = Path(folder) if folder is not None else runtime.media_dir()
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / name
+    fig.savefig(path, format="png", metadata={"Software": None})
+    return path
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def plot_function_and_derivative(x, values, derivative, name: str, ax=None):
+    """One activation and its derivative on the same axes."""
+    x, values, derivative = (np.asarray(a, dtype=float) for a in (x, values, derivative))
+    if not (x.ndim == values.ndim == derivative.ndim == 1) or not (len(x) == len(values) == len(derivative)):
+        raise ValueError(
+            f"x, values and derivative must be 1-D and of equal length, got shapes "
+            f"{x.shape}, {values.shape}, {derivative.shape}"
+        )
+    ax = _axes(ax)
+    ax.plot(x, values, color=PALETTE[0], lw=2.2, label=name)
+    ax.plot(x, derivative, color=PALETTE[1], lw=1.8, ls="--", label="derivative")
+    ax.axhline(0, color="0.4", lw=0.8)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_title(name)
+    ax.set_xlabel("z")
+    ax.legend(loc="upper left")
+    return ax
+
+
+# --------------------------------------------------------------------------- 2-D classification
+
+
+def _check_points(X, y=None):
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must be a 2-D array of shape (n_samples, 2), got shape {X.shape}")
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(f"y must be 1-D with one label per row of X ({len(X)}), got shape {y.shape}")
+    return X, y
+
+
+def scatter_classes(X, y, ax=None, *, size: float = 28, alpha: float = 0.9):
+    """Scatter 2-D points with one colour and marker per class."""
+    X, y = _check_points(X, y)
+    ax = _axes(ax)
+    for i, label in enumerate(np.unique(y)):
+        pts = X[y == label]
+        ax.scatter(pts[:, 0], pts[:, 1], s=size, alpha=alpha, color=PALETTE[i % len(PALETTE)],
+                   marker=MARKERS[i % len(MARKERS)], edgecolor="white", linewidth=0.5, label=f"class {label}")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    return ax
+
+
+def grid_for(X, margin: float = 0.5, steps: int = 250):
+    """A mesh covering the points plus a margin: returns ``(xx, yy, flat_points)``."""
+    X, _ = _check_points(X)
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, got {steps}")
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
+    return xx, yy, np.c_[xx.ravel(), yy.ravel()]
+
+
+def _scores_function(model) -> Callable[[np.ndarray], np.ndarray]:
+    """Turn a model into ``f(points) -> class scores or labels``."""
+    if hasattr(model, "predict_proba"):
+        return lambda pts: np.asarray(model.predict_proba(pts))[:, -1]
+    if hasattr(model, "decision_function"):
+        return lambda pts: np.asarray(model.decision_function(pts))
+    if callable(model):
+        return lambda pts: np.asarray(model(pts))
+    raise TypeError(
+        f"cannot draw a decision boundary for {type(model).__name__}: pass a fitted model with "
+        "decision_function or predict_proba, or a function mapping an (n, 2) array to n scores"
+    )
+
+
+def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = None, title: str | None = None,
+                           margin: float = 0.5, steps: int = 250):
+    """Shade the regions a classifier assigns to each class and overlay the data.
+
+    ``model`` is a fitted scikit-learn style estimator (``decision_function`` or
+    ``predict_proba``) or a callable returning one score per point.  Scores above
+    ``threshold`` (0 for decision functions, 0.5 for probabilities) form class 1.
+    """
+    X, y = _check_points(X, y)
+    score = _scores_function(model)
+    if threshold is None:
+        threshold = 0.5 if hasattr(model, "predict_proba") else 0.0
+    xx, yy, pts = grid_for(X, margin, steps)
+    z = score(pts)
+    if z.ndim == 2 and z.shape[1] > 1:  # multi-class scores: colour by the arg-max
+        regions = z.argmax(axis=1).reshape(xx.shape)
+        levels = np.arange(z.shape[1] + 1) - 0.5
+    else:
+        z = z.reshape(-1)
+        if z.shape[0] != pts.shape[0]:
+            raise ValueError(f"the model returned {z.shape[0]} scores for {pts.shape[0]} points")
+        regions = (z > threshold).astype(int).reshape(xx.shape)
+        levels = [-0.5, 0.5, 1.5]
+    ax = _axes(ax)
+    from matplotlib.colors import ListedColormap
+
+    n_regions = len(levels) - 1
+    ax.contourf(xx, yy, regions, levels=levels, cmap=ListedColormap(PALETTE[:n_regions]), alpha=0.18)
+    ax.contour(xx, yy, regions, levels=levels[1:-1], colors="0.2", linewidths=1.2)
+    scatter_classes(X, y, ax)
+    ax.set_xlim(xx.min(), xx.max())
+    ax.set_ylim(yy.min(), yy.max())
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,223 @@
+"""Seeds, devices, quiet frameworks and paths that work from any working directory.
+
+This module is the only place in the package that owns process-wide state: the random
+seeds, the framework log levels and the device choice.  Importing it is cheap: neither
+PyTorch nor TensorFlow is imported until a function here needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+#: Environment variable that forces a device ("cpu", "cuda", "cuda:1", "mps").
+DEVICE_ENV = "LESSON4_DEVICE"
+#: Environment variable that moves the data cache (MNIST files) somewhere else.
+DATA_ENV = "LESSON4_DATA"
+#: Environment variable that moves the media folder (figures and GIFs written by chapters).
+MEDIA_ENV = "LESSON4_MEDIA"
+
+_REPO_MARKERS = ("_toc.yml", "_config.yml")
+_KNOWN_DEVICES = ("cpu", "cuda", "mps")
+
+
+def quiet_frameworks() -> None:
+    """Silence TensorFlow's C++ log lines and the Python warnings that only add noise.
+
+    TensorFlow reads its log settings once, when it is first imported, and writes its
+    start-up messages from C++ straight to the process's stderr, where a notebook cell
+    cannot catch them.  So this must run before ``import tensorflow``; calling it after
+    the import still quiets the Python side.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # oneDNN custom ops print a banner on import and make float results depend on the
+    # order of threads; switching them off keeps runs repeatable and the output clean.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="tensorflow")
+    warnings.filterwarnings("ignore", message=".*np.object.*")
+    if "tensorflow" in sys.modules:
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy, PyTorch and TensorFlow (the last two only if installed).
+
+    Returns the seed so a notebook can print or glue it.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency, but chapters may run without it
+        torch = None
+    if torch is not None:
+        torch.manual_seed(seed)  # also seeds every CUDA device
+    if "tensorflow" in sys.modules:
+        # Only seed TensorFlow when a chapter has already imported it: importing it here
+        # would cost seconds in chapters that never use it.
+        sys.modules["tensorflow"].keras.utils.set_random_seed(seed)
+    return seed
+
+
+def _parse_device(name: str) -> str:
+    cleaned = name.strip().lower()
+    kind = cleaned.split(":", 1)[0]
+    if kind not in _KNOWN_DEVICES:
+        raise ValueError(
+            f"unknown device {name!r}: expected one of {', '.join(_KNOWN_DEVICES)} "
+            "(optionally with an index, such as 'cuda:1')"
+        )
+    if ":" in cleaned:
+        index = cleaned.split(":", 1)[1]
+        if kind != "cuda" or not index.isdigit():
+            raise ValueError(f"bad device index in {name!r}: only 'cuda:N' takes an index")
+    return cleaned
+
+
+def torch_device(prefer: str | None = None):
+    """Choose the PyTorch device: ``prefer``, else ``$LESSON4_DEVICE``, else CUDA, MPS, CPU.
+
+    Asking for a device that this machine lacks is an error, not a silent fallback, so a
+    GPU run never quietly becomes a CPU run.
+    """
+    import torch
+
+    requested = prefer if prefer is not None else os.environ.get(DEVICE_ENV)
+    if requested:
+        name = _parse_device(requested)
+        kind = name.split(":", 1)[0]
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {requested!r} was requested but CUDA is not available here")
+        if kind == "mps" and not (
+            getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+        ):
+            raise RuntimeError(f"device {requested!r} was requested but Apple MPS is not available here")
+        if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"device {requested!r} was requested but only {torch.cuda.device_count()} CUDA device(s) exist"
+            )
+        return torch.device(name)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_description(device=None) -> str:
+    """A short human-readable name for a torch device, e.g. ``'cuda (NVIDIA H100)'``."""
+    import torch
+
+    device = torch_device() if device is None else torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "mps (Apple GPU)"
+    return f"cpu ({os.cpu_count()} cores)"
+
+
+def tf_device() -> str:
+    """The TensorFlow device string matching :func:`torch_device`'s choice of GPU or CPU."""
+    quiet_frameworks()
+    import tensorflow as tf
+
+    requested = os.environ.get(DEVICE_ENV, "")
+    if requested:
+        kind = _parse_device(requested).split(":", 1)[0]
+        if kind == "cpu":
+            return "/CPU:0"
+    gpus = tf.config.list_physical_devices("GPU")
+    if requested and kind in ("cuda", "mps") and not gpus:
+        raise RuntimeError(f"device {requested!r} was requested but TensorFlow sees no GPU here")
+    return "/GPU:0" if gpus else "/CPU:0"
+
+
+def _find_repo(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if all((folder / marker).is_file() for marker in _REPO_MARKERS):
+            return folder
+    return None
+
+
+def repo_root() -> Path | None:
+    """The clone this package belongs to, or ``None`` when installed on its own (e.g. Colab).
+
+    Looks upward from the package's own location first (an editable install), then from
+    the working directory (a notebook opened inside a clone).
+    """
+    return _find_repo(Path(__file__).resolve().parent) or _find_repo(Path.cwd().resolve())
+
+
+def media_dir() -> Path:
+    """Where chapters write figures and GIFs: ``$LESSON4_MEDIA``, else ``<repo>/media``.
+
+    Outside a clone (Colab) it is ``./media`` under the working directory.  The folder is
+    created if needed.
+    """
+    override = os.environ.get(MEDIA_ENV)
+    if override:
+        path = Path(override).expanduser()
+    else:
+        root = repo_root()
+        path = (root if root is not None else Path.cwd()) / "media"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    """The data cache: ``override``, else ``$LESSON4_DATA``, else ``~/.cache/lesson4``.
+
+    The default lives outside the clone, so every clone and every build on a machine
+    shares one copy of MNIST.  The folder is created if needed.
+    """
+    chosen = override if override is not None else os.environ.get(DATA_ENV)
+    if chosen is not None and str(chosen).strip() == "":
+        raise ValueError("the data directory must not be an empty string")
+    if chosen is None:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+        path = base / "lesson4"
+    else:
+        path = Path(chosen).expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"the data directory {path} exists but is not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def setup(seed: int = 0) -> None:
+    """What every chapter runs first: quiet logs, seeded randomness, house plot style."""
+    quiet_frameworks()
+    seed_everything(seed)
+    from . import figures
+
+    figures.use_house_style()
+
+
+def glue(name: str, value, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for the page's prose (MyST-NB's glue).
+
+    Outside a Jupyter Book build (Colab, a plain Jupyter install without MyST-NB) there
+    is no page to paste into, and nothing happens.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"glue names must be identifiers such as 'test_accuracy', got {name!r}")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=display)
