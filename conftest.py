@@ -1,5 +1,11 @@
 """pytest settings shared by the unit tests and nbval's notebook checks."""
 
+from lesson4_support import runtime
+
+# Tests import both frameworks; torchvision must come before TensorFlow (see runtime).
+runtime.quiet_frameworks()
+runtime.import_order_guard()
+
 # Values glued for the page's prose are printed in the same cells, where nbval compares
 # them (through tests/sanitize.cfg); the glue records themselves are not stored in the
 # .ipynb reference outputs, so nbval must not expect them.

@@ -26,6 +26,23 @@ _REPO_MARKERS = ("_toc.yml", "_config.yml")
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
 
+def import_order_guard() -> None:
+    """Import torch and torchvision before TensorFlow can be imported.
+
+    With the pinned builds, importing torchvision *after* TensorFlow crashes the process
+    (a segmentation fault inside torchvision's compiled operators); the other order is
+    fine.  Every chapter calls :func:`setup` first, so chapters may import either
+    framework afterwards in any order.
+    """
+    if "tensorflow" in sys.modules and "torchvision" not in sys.modules:
+        raise RuntimeError(
+            "TensorFlow was imported before torchvision, which crashes with these builds; "
+            "call lesson4_support.runtime.setup() (or import torchvision) before importing tensorflow"
+        )
+    import torch  # noqa: F401
+    import torchvision  # noqa: F401
+
+
 def quiet_frameworks() -> None:
     """Silence TensorFlow's C++ log lines and the Python warnings that only add noise.
 
@@ -133,6 +150,7 @@ def device_description(device=None) -> str:
 def tf_device() -> str:
     """The TensorFlow device string matching :func:`torch_device`'s choice of GPU or CPU."""
     quiet_frameworks()
+    import_order_guard()
     import tensorflow as tf
 
     requested = os.environ.get(DEVICE_ENV, "")
@@ -200,8 +218,9 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 
 
 def setup(seed: int = 0) -> None:
-    """What every chapter runs first: quiet logs, seeded randomness, house plot style."""
+    """What every chapter runs first: quiet logs, safe import order, seeds, plot style."""
     quiet_frameworks()
+    import_order_guard()
     seed_everything(seed)
     from . import figures
 

@@ -1,0 +1,84 @@
+"""Every chapter is a Jupytext pair whose two halves hold the same cells."""
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+IDS = [p.stem for p in CHAPTERS]
+
+
+def cells(notebook):
+    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells]
+
+
+def first_code_cell(md):
+    return next(c for c in jupytext.read(md).cells if c.cell_type == "code")
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [entry["file"] for entry in part.get("chapters", [])]
+    return files
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapters/*.md found"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_pair_exists_and_inputs_match(md):
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.is_file(), f"{md.name} has no .ipynb pair: run `make notebooks`"
+    text, paired = jupytext.read(md), jupytext.read(ipynb)
+    assert cells(paired) == cells(text), (
+        f"{ipynb.name} no longer matches {md.name}: run `make notebooks` to refresh the pair")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_front_matter_declares_the_pairing_without_a_version(md):
+    header = md.read_text().split("---", 2)[1]
+    meta = yaml.safe_load(header)
+    assert meta["jupytext"]["formats"] == "ipynb,md:myst"
+    assert "jupytext_version" not in header
+    assert meta["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_reference_outputs_are_text_only(md):
+    notebook = json.loads(md.with_suffix(".ipynb").read_text())
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            assert not any(k.startswith("image/") for k in output.get("data", {})), (
+                f"{md.with_suffix('.ipynb').name} embeds an image: refresh it with `make notebooks`")
+        assert "execution" not in cell.get("metadata", {}), "timing metadata is stored"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_every_chapter_starts_with_the_hidden_setup_cell(md):
+    first = first_code_cell(md)
+    reference = first_code_cell(ROOT / "chapters" / "04_activations.md")
+    assert first.cell_type == "code" and "remove-cell" in first.metadata.get("tags", [])
+    assert first.source == reference.source, f"{md.name}: the setup cell differs from the other chapters'"
+
+
+def test_setup_cell_installs_from_the_configured_repository():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    url = config["repository"]["url"]
+    setup = first_code_cell(ROOT / "chapters" / "04_activations.md").source
+    assert re.search(r"git\+(\S+?)\"", setup).group(1) == url
+
+
+def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():
+    listed = toc_files()
+    for entry in listed:
+        assert (ROOT / f"{entry}.md").is_file(), f"_toc.yml lists {entry}, which does not exist"
+    for md in CHAPTERS:
+        assert f"chapters/{md.stem}" in listed, f"{md.name} is not in _toc.yml"

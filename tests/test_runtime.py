@@ -1,0 +1,166 @@
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lesson4_support import runtime
+
+
+def test_seed_everything_repeats_python_numpy_and_torch():
+    def draw():
+        return random.random(), np.random.rand(), torch.rand(1).item()
+
+    runtime.seed_everything(123)
+    first = draw()
+    runtime.seed_everything(123)
+    assert draw() == first
+    runtime.seed_everything(124)
+    assert draw() != first
+
+
+@pytest.mark.parametrize("bad", [1.5, "0", None, True])
+def test_seed_rejects_non_integers(bad):
+    with pytest.raises(TypeError, match="seed must be an int"):
+        runtime.seed_everything(bad)
+
+
+@pytest.mark.parametrize("bad", [-1, 2**32])
+def test_seed_rejects_out_of_range(bad):
+    with pytest.raises(ValueError, match="seed must be in"):
+        runtime.seed_everything(bad)
+
+
+def test_quiet_frameworks_sets_tensorflow_variables(monkeypatch):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    runtime.quiet_frameworks()
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"] == "3"
+    assert os.environ["TF_ENABLE_ONEDNN_OPTS"] == "0"
+
+
+def test_torch_device_defaults_to_cpu_without_accelerators(monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.torch_device() == torch.device("cpu")
+    assert runtime.device_description(torch.device("cpu")).startswith("cpu (")
+
+
+def test_torch_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert runtime.torch_device() == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.torch_device() == torch.device("cuda")
+
+
+def test_environment_variable_overrides_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "CPU")
+    assert runtime.torch_device() == torch.device("cpu")
+    # an explicit argument wins over the environment
+    assert runtime.torch_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:0", ""])
+def test_unknown_device_names_are_rejected(name, monkeypatch):
+    monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    if name == "":
+        # an empty setting means "no preference"
+        monkeypatch.setenv(runtime.DEVICE_ENV, "")
+        assert runtime.torch_device() in (torch.device("cpu"), torch.device("cuda"), torch.device("mps"))
+        return
+    with pytest.raises(ValueError, match="device"):
+        runtime.torch_device(name)
+
+
+def test_requesting_a_missing_accelerator_is_an_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="CUDA is not available"):
+        runtime.torch_device("cuda")
+    with pytest.raises(RuntimeError, match="MPS is not available"):
+        runtime.torch_device("mps")
+
+
+def test_requesting_a_missing_cuda_index_is_an_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(RuntimeError, match="only 1 CUDA device"):
+        runtime.torch_device("cuda:3")
+
+
+def test_tf_device_follows_the_cpu_override(monkeypatch):
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cpu")
+    assert runtime.tf_device() == "/CPU:0"
+
+
+def test_repo_root_is_found_from_any_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = runtime.repo_root()
+    assert root is not None
+    assert (root / "_toc.yml").is_file() and (root / "lesson4_support").is_dir()
+
+
+def test_media_dir_defaults_to_the_clone_and_can_be_moved(tmp_path, monkeypatch):
+    monkeypatch.delenv(runtime.MEDIA_ENV, raising=False)
+    assert runtime.media_dir() == runtime.repo_root() / "media"
+    monkeypatch.setenv(runtime.MEDIA_ENV, str(tmp_path / "elsewhere"))
+    assert runtime.media_dir() == tmp_path / "elsewhere"
+    assert (tmp_path / "elsewhere").is_dir()
+
+
+def test_data_dir_argument_environment_and_default(tmp_path, monkeypatch):
+    monkeypatch.delenv(runtime.DATA_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert runtime.data_dir() == tmp_path / "cache" / "lesson4"
+    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "env"))
+    assert runtime.data_dir() == tmp_path / "env"
+    assert runtime.data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert (tmp_path / "arg").is_dir()
+
+
+def test_data_dir_rejects_empty_and_file_paths(tmp_path):
+    with pytest.raises(ValueError, match="empty"):
+        runtime.data_dir("  ")
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(NotADirectoryError, match="not a folder"):
+        runtime.data_dir(not_a_folder)
+
+
+def test_setup_seeds_and_applies_the_house_style():
+    import matplotlib as mpl
+
+    runtime.setup(seed=7)
+    a = np.random.rand()
+    runtime.setup(seed=7)
+    assert np.random.rand() == a
+    assert mpl.rcParams["image.cmap"] == "cividis"
+
+
+def test_glue_rejects_bad_names():
+    with pytest.raises(ValueError, match="identifiers"):
+        runtime.glue("test accuracy", 0.9)
+    with pytest.raises(ValueError, match="identifiers"):
+        runtime.glue(3, 0.9)
+
+
+def test_glue_records_a_value_for_myst_nb(capsys):
+    # Outside a kernel, MyST-NB's glue still builds the display bundle; it must not raise.
+    runtime.glue("answer", 42)
+    assert Path(runtime.__file__).is_file()
+
+
+def test_import_order_guard_refuses_tensorflow_before_torchvision(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.delitem(sys.modules, "torchvision")
+    monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
+    with pytest.raises(RuntimeError, match="before torchvision"):
+        runtime.import_order_guard()
