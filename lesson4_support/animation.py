@@ -105,3 +105,92 @@ def gif_info(path: str | os.PathLike) -> dict:
         if image.format != "GIF":
             raise ValueError(f"{path} is a {image.format} file, not a GIF")
         return {"frames": getattr(image, "n_frames", 1), "size": image.size, "bytes": path.stat().st_size}
+
+
+def _check_linear_states(states, n_features: int) -> list[tuple[np.ndarray, float]]:
+    if isinstance(states, np.ndarray) or not hasattr(states, "__len__") or len(states) == 0:
+        raise ValueError("states must be a non-empty list of (weights, bias) pairs, one per frame")
+    checked = []
+    for i, state in enumerate(states):
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ValueError(f"states[{i}] must be a (weights, bias) pair, got {state!r}")
+        w = np.asarray(state[0], dtype=float).reshape(-1)
+        b = np.asarray(state[1], dtype=float)
+        if w.shape != (n_features,) or b.size != 1:
+            raise ValueError(f"states[{i}] must hold {n_features} weights and one bias, "
+                             f"got weights of shape {np.shape(state[0])} and bias of shape {b.shape}")
+        if not (np.all(np.isfinite(w)) and np.isfinite(b).all()):
+            raise ValueError(f"states[{i}] contains a non-finite weight or bias")
+        checked.append((w, float(b.reshape(-1)[0])))
+    return checked
+
+
+def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None, title: str | None = None,
+                            frame_label: str = "pass", margin: float = 0.5, figsize=(5.0, 4.2), dpi: int = 80,
+                            **gif_options) -> Path:
+    """A GIF of a linear classifier's boundary, one frame per ``(weights, bias)`` state.
+
+    Frame ``i`` shades the two half-planes of ``weights @ x + bias >= 0``, draws the line
+    where it equals zero, scatters the 2-D points ``X`` coloured by ``y`` and writes
+    "``frame_label`` i of n" in a corner (frame 0 is the state before training).  ``notes``
+    is an optional list with one extra line of text per frame.  The remaining options go to
+    :func:`write_gif`.
+    """
+    from matplotlib.colors import ListedColormap
+
+    from . import figures
+
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must be a 2-D array of shape (n_samples, 2), got shape {X.shape}")
+    y = np.asarray(y)
+    if y.ndim != 1 or len(y) != len(X):
+        raise ValueError(f"y must be 1-D with one label per row of X ({len(X)}), got shape {y.shape}")
+    states = _check_linear_states(states, X.shape[1])
+    if notes is not None:
+        notes = list(notes)
+        if len(notes) != len(states) or not all(isinstance(n, str) for n in notes):
+            raise ValueError(f"notes must be a list of {len(states)} strings, one per frame")
+    if margin < 0:
+        raise ValueError(f"margin must be non-negative, got {margin}")
+
+    import matplotlib.pyplot as plt
+
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], 160), np.linspace(lo[1], hi[1], 160))
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    reach = 2.0 * float(np.linalg.norm(hi - lo))  # long enough to cross the whole plot
+    last = len(states) - 1
+
+    # The figure is laid out once; each frame only updates the shading, the line and the text.
+    fig = plt.figure(figsize=figsize, dpi=dpi)
+    try:
+        ax = fig.add_subplot()
+        shading = ax.imshow(np.zeros(xx.shape), origin="lower", extent=(lo[0], hi[0], lo[1], hi[1]),
+                            cmap=ListedColormap(figures.PALETTE[:2]), vmin=0, vmax=1, alpha=0.18,
+                            interpolation="nearest", aspect="auto")
+        figures.scatter_classes(X, y, ax, size=24)
+        (line,) = ax.plot([], [], color="0.15", lw=2)
+        label = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top", fontsize=11,
+                        bbox=dict(boxstyle="round,pad=0.25", facecolor="white", edgecolor="0.6"))
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        if title:
+            ax.set_title(title)
+        fig.tight_layout()
+        frames = []
+        for i, (w, b) in enumerate(states):
+            shading.set_data((grid @ w + b >= 0).astype(float).reshape(xx.shape))
+            if np.any(w != 0):
+                point = -b * w / (w @ w)                       # the point of the line nearest the origin
+                along = np.array([-w[1], w[0]]) / np.linalg.norm(w)
+                ends = point + np.outer([-reach - np.linalg.norm(point), reach + np.linalg.norm(point)], along)
+                line.set_data(ends[:, 0], ends[:, 1])
+            else:
+                line.set_data([], [])                          # all-zero weights: no line yet
+            text = f"{frame_label} {i} of {last}"
+            label.set_text(text if notes is None else f"{text}\n{notes[i]}")
+            frames.append(figure_to_rgb(fig))
+    finally:
+        plt.close(fig)
+    return write_gif(frames, path, **gif_options)

@@ -7,6 +7,7 @@ PyTorch nor TensorFlow is imported until a function here needs it.
 
 from __future__ import annotations
 
+import importlib.abc
 import os
 import random
 import sys
@@ -26,21 +27,42 @@ _REPO_MARKERS = ("_toc.yml", "_config.yml")
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
 
-def import_order_guard() -> None:
-    """Import torch and torchvision before TensorFlow can be imported.
+class _TorchvisionFirst(importlib.abc.MetaPathFinder):
+    """Imports torchvision just before TensorFlow is imported for the first time.
 
     With the pinned builds, importing torchvision *after* TensorFlow crashes the process
     (a segmentation fault inside torchvision's compiled operators); the other order is
-    fine.  Every chapter calls :func:`setup` first, so chapters may import either
-    framework afterwards in any order.
+    fine.  This finder only reacts to ``import tensorflow`` and then lets the normal
+    finders do the actual import, so pages that never use TensorFlow pay nothing.
+    """
+
+    busy = False
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "tensorflow" and "torchvision" not in sys.modules and not self.busy:
+            self.busy = True
+            try:
+                import torchvision  # noqa: F401
+            except ImportError:  # without torchvision there is nothing to protect
+                pass
+            finally:
+                self.busy = False
+        return None
+
+
+def import_order_guard() -> None:
+    """Make any later ``import tensorflow`` safe for torchvision (see :class:`_TorchvisionFirst`).
+
+    Raises if TensorFlow was already imported without torchvision, since that process
+    would crash as soon as torchvision is imported.
     """
     if "tensorflow" in sys.modules and "torchvision" not in sys.modules:
         raise RuntimeError(
             "TensorFlow was imported before torchvision, which crashes with these builds; "
-            "call lesson4_support.runtime.setup() (or import torchvision) before importing tensorflow"
+            "call lesson4_support.runtime.setup() before importing tensorflow"
         )
-    import torch  # noqa: F401
-    import torchvision  # noqa: F401
+    if not any(isinstance(finder, _TorchvisionFirst) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TorchvisionFirst())
 
 
 def quiet_frameworks() -> None:

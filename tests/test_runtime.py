@@ -164,3 +164,17 @@ def test_import_order_guard_refuses_tensorflow_before_torchvision(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
     with pytest.raises(RuntimeError, match="before torchvision"):
         runtime.import_order_guard()
+
+
+def test_import_order_guard_installs_one_finder_that_loads_torchvision_first():
+    import subprocess
+    import sys
+
+    code = ("import sys; from lesson4_support import runtime; runtime.import_order_guard(); runtime.import_order_guard();"
+            "assert 'torchvision' not in sys.modules;"
+            "assert sum(type(f).__name__ == '_TorchvisionFirst' for f in sys.meta_path) == 1;"
+            "import tensorflow; assert 'torchvision' in sys.modules; import torchvision.ops; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                            env={**__import__("os").environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"

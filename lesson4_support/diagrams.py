@@ -1,0 +1,244 @@
+"""Network and perceptron diagrams, drawn in code with Matplotlib.
+
+Each function returns a new Matplotlib ``Figure``; a chapter shows it and writes it to the
+media folder with :func:`lesson4_support.figures.save_figure` (or calls
+:func:`write_diagrams` for all of them).  The drawings use only the house palette, and the
+same arguments always give the same picture, so the PNG files are byte for byte repeatable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .figures import PALETTE
+
+#: Fill and edge colours per kind of node.
+_INPUT = ("#D6EAF8", PALETTE[0])
+_HIDDEN = ("#FCEBCB", PALETTE[1])
+_OUTPUT = ("#D3F0E6", PALETTE[2])
+_OPERATION = ("#F2F2F2", "0.25")
+_EDGE = "0.45"
+_MAX_NODES = 12
+
+
+def _check_count(value, name: str, low: int = 1, high: int = _MAX_NODES) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high} (a diagram stays readable), got {value}")
+    return int(value)
+
+
+def _canvas(width: float, height: float, xlim, ylim):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
+    return fig, ax
+
+
+def _node(ax, xy, text: str, colors, radius: float = 0.32, fontsize: int = 12):
+    from matplotlib.patches import Circle
+
+    face, edge = colors
+    ax.add_patch(Circle(xy, radius, facecolor=face, edgecolor=edge, linewidth=1.8, zorder=3))
+    if text:
+        ax.text(*xy, text, ha="center", va="center", fontsize=fontsize, zorder=4)
+
+
+def _box(ax, xy, width: float, height: float, text: str = "", colors=_OPERATION, fontsize: int = 12):
+    from matplotlib.patches import FancyBboxPatch
+
+    face, edge = colors
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle="round,pad=0.04",
+                                facecolor=face, edgecolor=edge, linewidth=1.6, zorder=3))
+    if text:
+        ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4)
+
+
+def _arrow(ax, start, end, shrink_start: float = 0.34, shrink_end: float = 0.34, color=_EDGE, width: float = 1.3):
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    direction = (end - start) / np.linalg.norm(end - start)
+    a, b = start + shrink_start * direction, end - shrink_end * direction
+    ax.annotate("", xy=b, xytext=a, zorder=2,
+                arrowprops=dict(arrowstyle="-|>", color=color, lw=width, shrinkA=0, shrinkB=0, mutation_scale=12))
+
+
+def _label_on_edge(ax, start, end, text: str, where: float = 0.5, offset: float = 0.18, fontsize: int = 11):
+    start, end = np.asarray(start, float), np.asarray(end, float)
+    point = start + where * (end - start)
+    normal = np.array([-(end - start)[1], (end - start)[0]])
+    normal = normal / np.linalg.norm(normal)
+    ax.text(*(point + offset * normal), text, ha="center", va="center", fontsize=fontsize, color="0.1", zorder=5,
+            bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
+
+
+def _step_glyph(ax, center, size: float = 0.5, color=PALETTE[5]):
+    """A tiny plot of the step function, drawn inside an activation box."""
+    x, y = center
+    h = size / 2
+    ax.plot([x - h, x - h / 8, x - h / 8, x + h], [y - h * 0.6, y - h * 0.6, y + h * 0.6, y + h * 0.6],
+            color=color, lw=2, zorder=4, solid_joinstyle="miter")
+    ax.plot([x - h, x + h], [y - h * 0.75, y - h * 0.75], color="0.5", lw=0.8, zorder=4)
+
+
+def _column(count: int, spacing: float = 1.0) -> np.ndarray:
+    """Vertical positions of ``count`` nodes centred on zero."""
+    return (np.arange(count)[::-1] - (count - 1) / 2) * spacing
+
+
+def network_diagram(layer_sizes: Sequence[int] = (3, 4, 4, 2), *, layer_names: Sequence[str] | None = None):
+    """A fully connected feed-forward network: one column of nodes per layer, every edge drawn.
+
+    ``layer_sizes`` lists the node count of each layer from input to output (at least two
+    layers, each of 1 to 12 nodes).  ``layer_names`` optionally replaces the default labels
+    under the columns.
+    """
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+        raise TypeError(f"layer_sizes must be a sequence of node counts such as (3, 4, 2), got {layer_sizes!r}")
+    sizes = [_check_count(n, f"layer_sizes[{i}]") for i, n in enumerate(layer_sizes)]
+    if len(sizes) < 2:
+        raise ValueError(f"a network needs at least an input and an output layer, got {len(sizes)} layer(s)")
+    if layer_names is None:
+        hidden = len(sizes) - 2
+        layer_names = (["input layer"] + [f"hidden layer {i + 1}" if hidden > 1 else "hidden layer"
+                                           for i in range(hidden)] + ["output layer"])
+    elif len(layer_names) != len(sizes):
+        raise ValueError(f"layer_names has {len(layer_names)} entries but there are {len(sizes)} layers")
+
+    gap = 2.4
+    tallest = max(sizes)
+    fig, ax = _canvas(1.9 * len(sizes) + 0.6, 0.75 * tallest + 1.4,
+                      (-0.8, gap * (len(sizes) - 1) + 0.8), (-tallest / 2 - 1.0, tallest / 2 + 0.2))
+    columns = [_column(n) for n in sizes]
+    for i in range(len(sizes) - 1):
+        for y0 in columns[i]:
+            for y1 in columns[i + 1]:
+                ax.plot([i * gap, (i + 1) * gap], [y0, y1], color=_EDGE, lw=0.9, zorder=1)
+    for i, (ys, name) in enumerate(zip(columns, layer_names)):
+        colors = _INPUT if i == 0 else _OUTPUT if i == len(sizes) - 1 else _HIDDEN
+        for j, y in enumerate(ys):
+            text = f"$x_{j + 1}$" if i == 0 else (f"$\\hat y_{j + 1}$" if i == len(sizes) - 1 and sizes[-1] > 1
+                                                 else "$\\hat y$" if i == len(sizes) - 1 else "")
+            _node(ax, (i * gap, y), text, colors)
+        ax.text(i * gap, -tallest / 2 - 0.55, name, ha="center", va="center", fontsize=11)
+    return fig
+
+
+def weighted_sum_diagram(n_inputs: int = 3):
+    """Inputs, weights on the edges and one output node computing their weighted sum plus a bias."""
+    n = _check_count(n_inputs, "n_inputs", 1, 8)
+    ys = _column(n, 1.1)
+    top = max(ys.max(), 0.0)
+    fig, ax = _canvas(6.4, 1.0 * n + 1.6, (-0.9, 5.9), (ys.min() - 0.8, top + 1.2))
+    output = (3.2, 0.0)
+    for j, y in enumerate(ys):
+        _node(ax, (0.0, y), f"$x_{j + 1}$", _INPUT)
+        _arrow(ax, (0.0, y), output, shrink_end=0.5)
+        _label_on_edge(ax, (0.0, y), output, f"$w_{j + 1}$", where=0.45)
+    bias = (3.2, top + 0.75)
+    _node(ax, bias, "$1$", _OPERATION, radius=0.24, fontsize=11)
+    _arrow(ax, bias, output, shrink_start=0.26, shrink_end=0.5)
+    ax.text(3.45, (bias[1] + output[1]) / 2 + 0.1, "$b$", ha="left", va="center", fontsize=11)
+    _node(ax, output, "$z$", _OUTPUT, radius=0.45, fontsize=13)
+    _arrow(ax, output, (4.6, 0.0), shrink_start=0.46, shrink_end=0.0)
+    ax.text(4.7, 0.0, "output", ha="left", va="center", fontsize=11)
+    ax.text(2.5, ys.min() - 0.45, "$z = w_1 x_1 + \\dots + w_n x_n + b$", ha="center", va="center", fontsize=12)
+    return fig
+
+
+def perceptron_diagram(n_inputs: int = 3, *, simplified: bool = False):
+    """The perceptron as a chain of steps, or in its usual simplified form.
+
+    The full form draws each step separately: inputs, multiplication by a weight, the sum
+    with the bias, the step activation and the output.  The simplified form puts the weights
+    on the edges and groups the sum and the activation into one neuron.
+    """
+    n = _check_count(n_inputs, "n_inputs", 1, 8)
+    if not isinstance(simplified, bool):
+        raise TypeError(f"simplified must be True or False, got {simplified!r}")
+    ys = _column(n, 1.1)
+    bottom = ys.min() - 0.9
+    if simplified:
+        fig, ax = _canvas(6.4, 1.0 * n + 1.8, (-0.8, 6.2), (bottom, max(ys.max(), 0.0) + 1.3))
+        neuron = (3.0, 0.0)
+        bias = (3.0, max(ys.max(), 0.0) + 0.85)
+        _node(ax, bias, "$b$", _OPERATION, radius=0.26, fontsize=11)
+        _arrow(ax, bias, neuron, shrink_start=0.28, shrink_end=0.62)
+        for j, y in enumerate(ys):
+            _node(ax, (0.0, y), f"$x_{j + 1}$", _INPUT)
+            _arrow(ax, (0.0, y), neuron, shrink_end=0.62)
+            _label_on_edge(ax, (0.0, y), neuron, f"$w_{j + 1}$", where=0.45)
+        from matplotlib.patches import Circle, Wedge
+
+        ax.add_patch(Wedge(neuron, 0.6, 90, 270, facecolor=_HIDDEN[0], edgecolor="none", zorder=3))
+        ax.add_patch(Wedge(neuron, 0.6, -90, 90, facecolor=_OUTPUT[0], edgecolor="none", zorder=3))
+        ax.add_patch(Circle(neuron, 0.6, facecolor="none", edgecolor="0.25", linewidth=1.8, zorder=4))
+        ax.plot([3.0, 3.0], [-0.6, 0.6], color="0.25", lw=1.2, zorder=4)
+        ax.text(2.72, 0.0, "$\\Sigma$", ha="center", va="center", fontsize=15, zorder=5)
+        _step_glyph(ax, (3.28, 0.0), size=0.36)
+        _arrow(ax, neuron, (4.7, 0.0), shrink_start=0.62, shrink_end=0.34)
+        _node(ax, (4.7, 0.0), "$\\hat y$", _OUTPUT)
+        ax.text(3.0, -0.85, "sum | step", ha="center", va="center", fontsize=10, color="0.3")
+        ax.text(0.0, bottom + 0.15, "inputs", ha="center", fontsize=11)
+        ax.text(4.7, -0.75, "output", ha="center", va="center", fontsize=11)
+        return fig
+
+    fig, ax = _canvas(8.6, 1.0 * n + 1.8, (-0.8, 9.2), (bottom - 0.2, max(ys.max(), 0.0) + 1.3))
+    total, activation, output = (4.4, 0.0), (6.3, 0.0), (8.2, 0.0)
+    for j, y in enumerate(ys):
+        _node(ax, (0.0, y), f"$x_{j + 1}$", _INPUT)
+        _box(ax, (1.9, y), 0.95, 0.5, f"$\\times\\, w_{j + 1}$", _HIDDEN, fontsize=11)
+        _arrow(ax, (0.0, y), (1.9, y), shrink_end=0.55)
+        _arrow(ax, (1.9, y), total, shrink_start=0.55, shrink_end=0.5)
+    bias = (4.4, max(ys.max(), 0.0) + 0.85)
+    _node(ax, bias, "$b$", _OPERATION, radius=0.26, fontsize=11)
+    _arrow(ax, bias, total, shrink_start=0.28, shrink_end=0.5)
+    _node(ax, total, "$\\Sigma$", _OPERATION, radius=0.45, fontsize=15)
+    _box(ax, activation, 0.9, 0.8, colors=_OPERATION)
+    _step_glyph(ax, activation, size=0.6)
+    _arrow(ax, total, activation, shrink_start=0.47, shrink_end=0.52)
+    _label_on_edge(ax, total, activation, "$z$", offset=0.2)
+    _arrow(ax, activation, output, shrink_start=0.52, shrink_end=0.34)
+    _node(ax, output, "$\\hat y$", _OUTPUT)
+    for x, text in [(0.0, "inputs"), (1.9, "weights"), (4.4, "weighted sum"), (6.3, "step activation"),
+                    (8.2, "output")]:
+        ax.text(x, bottom, text, ha="center", va="center", fontsize=10.5)
+    return fig
+
+
+#: The diagrams the lesson uses, by file name.
+DIAGRAMS = {
+    "network.png": lambda: network_diagram((3, 4, 4, 2)),
+    "weighted_sum.png": lambda: weighted_sum_diagram(3),
+    "perceptron.png": lambda: perceptron_diagram(3),
+    "perceptron_simplified.png": lambda: perceptron_diagram(3, simplified=True),
+}
+
+
+def write_diagrams(folder: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Draw every diagram in :data:`DIAGRAMS` and write it as a PNG; returns name -> path.
+
+    ``folder`` defaults to the media folder (:func:`lesson4_support.runtime.media_dir`).
+    """
+    import matplotlib.pyplot as plt
+
+    from .figures import save_figure
+
+    written = {}
+    for name, draw in DIAGRAMS.items():
+        fig = draw()
+        try:
+            written[name] = save_figure(fig, name, folder)
+        finally:
+            plt.close(fig)
+    return written

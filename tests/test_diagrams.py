@@ -1,0 +1,108 @@
+"""The network and perceptron diagrams: drawn, written and repeatable byte for byte."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+
+from lesson4_support import diagrams, figures
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def count_circles(fig):
+    from matplotlib.patches import Circle
+
+    return sum(isinstance(p, Circle) for p in fig.axes[0].patches)
+
+
+def test_network_diagram_has_one_node_per_unit_and_one_edge_per_pair():
+    fig = diagrams.network_diagram((3, 4, 2))
+    assert count_circles(fig) == 3 + 4 + 2
+    edges = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 2]
+    assert len(edges) == 3 * 4 + 4 * 2
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "input layer" in labels and "hidden layer" in labels and "output layer" in labels
+
+
+def test_network_diagram_names_several_hidden_layers_and_accepts_custom_names():
+    fig = diagrams.network_diagram((2, 3, 3, 1))
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert "hidden layer 1" in labels and "hidden layer 2" in labels
+    fig = diagrams.network_diagram((2, 1), layer_names=["in", "out"])
+    assert {"in", "out"} <= {t.get_text() for t in fig.axes[0].texts}
+
+
+@pytest.mark.parametrize("sizes, error, match", [
+    ((3,), ValueError, "at least an input and an output"),
+    ((3, 0, 2), ValueError, "between 1 and 12"),
+    ((3, 13), ValueError, "between 1 and 12"),
+    ((3, 2.5), TypeError, "must be an integer"),
+    ("32", TypeError, "sequence of node counts"),
+    (5, TypeError, "sequence of node counts"),
+])
+def test_network_diagram_rejects_bad_layer_sizes(sizes, error, match):
+    with pytest.raises(error, match=match):
+        diagrams.network_diagram(sizes)
+
+
+def test_network_diagram_rejects_mismatched_names():
+    with pytest.raises(ValueError, match="layer_names has 1 entries but there are 2 layers"):
+        diagrams.network_diagram((2, 1), layer_names=["only one"])
+
+
+def test_weighted_sum_diagram_labels_every_weight():
+    fig = diagrams.weighted_sum_diagram(4)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {f"$w_{i}$" for i in range(1, 5)} <= texts
+    assert {f"$x_{i}$" for i in range(1, 5)} <= texts
+    assert "$b$" in texts
+
+
+@pytest.mark.parametrize("simplified", [False, True])
+def test_perceptron_diagram_shows_inputs_weights_bias_and_output(simplified):
+    fig = diagrams.perceptron_diagram(3, simplified=simplified)
+    texts = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for part in ("$x_1$", "$x_3$", "w_1", "w_3", "$b$", "$\\hat y$", "$\\Sigma$"):
+        assert part in texts
+
+
+def test_full_and_simplified_perceptrons_differ():
+    full = diagrams.perceptron_diagram(2)
+    simple = diagrams.perceptron_diagram(2, simplified=True)
+    assert "step activation" in {t.get_text() for t in full.axes[0].texts}
+    assert "step activation" not in {t.get_text() for t in simple.axes[0].texts}
+
+
+@pytest.mark.parametrize("bad, error", [(0, ValueError), (9, ValueError), (2.0, TypeError), (True, TypeError)])
+def test_input_counts_are_validated(bad, error):
+    with pytest.raises(error, match="n_inputs"):
+        diagrams.weighted_sum_diagram(bad)
+    with pytest.raises(error, match="n_inputs"):
+        diagrams.perceptron_diagram(bad)
+
+
+def test_simplified_must_be_a_bool():
+    with pytest.raises(TypeError, match="simplified must be True or False"):
+        diagrams.perceptron_diagram(3, simplified="yes")
+
+
+def test_write_diagrams_writes_every_png_and_repeats_byte_for_byte(tmp_path):
+    figures.use_house_style()
+    first = diagrams.write_diagrams(tmp_path / "a")
+    second = diagrams.write_diagrams(tmp_path / "b")
+    assert set(first) == set(diagrams.DIAGRAMS) == set(second)
+    for name, path in first.items():
+        with Image.open(path) as image:
+            assert image.format == "PNG"
+            width, height = image.size
+            assert width > 300 and height > 150
+        assert path.read_bytes() == second[name].read_bytes(), f"{name} changed between two runs"
+    assert not plt.get_fignums(), "write_diagrams left figures open"

@@ -1,0 +1,78 @@
+"""figures.plot_decision_boundary: what it draws, and clear errors for bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from lesson4_support import figures
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def points():
+    X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    return X, np.array([0, 0, 1, 1])
+
+
+class LinearModel:
+    """A stand-in for a fitted scikit-learn classifier with a decision function."""
+
+    def decision_function(self, pts):
+        return pts[:, 0]
+
+
+def test_draws_regions_points_and_limits_around_the_data():
+    X, y = points()
+    ax = figures.plot_decision_boundary(LinearModel(), X, y, title="linear", margin=0.5, steps=50)
+    assert ax.get_title() == "linear"
+    assert ax.get_xlim() == pytest.approx((-1.5, 1.5)) and ax.get_ylim() == pytest.approx((-1.5, 1.5))
+    assert len(ax.collections) >= 2 + 2       # filled regions, boundary, one scatter per class
+
+
+def test_a_plain_function_works_as_a_model():
+    X, y = points()
+    ax = figures.plot_decision_boundary(lambda pts: pts @ np.array([1.0, 0.0]), X, y, steps=20)
+    assert ax is not None
+
+
+@pytest.mark.parametrize("X", [np.zeros(4), np.zeros((4, 3)), np.zeros((2, 2, 2))])
+def test_rejects_features_that_are_not_2d_points(X):
+    with pytest.raises(ValueError, match=r"X must be a 2-D array of shape \(n_samples, 2\)"):
+        figures.plot_decision_boundary(LinearModel(), X, np.zeros(len(X)))
+
+
+def test_rejects_labels_of_the_wrong_length():
+    X, y = points()
+    with pytest.raises(ValueError, match="one label per row of X"):
+        figures.plot_decision_boundary(LinearModel(), X, y[:3])
+
+
+def test_rejects_a_model_without_a_decision_function():
+    X, y = points()
+
+    class NoScores:
+        def fit(self, X, y):
+            return self
+
+    with pytest.raises(TypeError, match="cannot draw a decision boundary for NoScores"):
+        figures.plot_decision_boundary(NoScores(), X, y)
+
+
+def test_rejects_a_model_that_returns_the_wrong_number_of_scores():
+    X, y = points()
+    with pytest.raises(ValueError, match="returned 3 scores"):
+        figures.plot_decision_boundary(lambda pts: np.zeros(3), X, y, steps=10)
+
+
+def test_rejects_too_few_grid_steps():
+    X, y = points()
+    with pytest.raises(ValueError, match="steps must be at least 2"):
+        figures.plot_decision_boundary(LinearModel(), X, y, steps=1)
