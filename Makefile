@@ -21,8 +21,9 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
-# Unit tests, configuration checks, and every chapter's reference outputs (nbval).
-test: $(STAMP)
+# Build the site, then run the unit tests, compare every chapter with its reference
+# outputs (nbval), and check the built pages (static checks, and in Chromium when present).
+test: book
 	$(BIN)/python -m pytest tests chapters --nbval --sanitize-with tests/sanitize.cfg \
 		--nbval-cell-timeout=900 -n $(JOBS) --dist loadfile
 

@@ -7,7 +7,9 @@ PyTorch nor TensorFlow is imported until a function here needs it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
+import importlib.machinery
 import os
 import random
 import sys
@@ -27,31 +29,78 @@ _REPO_MARKERS = ("_toc.yml", "_config.yml")
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
 
 
-class _TorchvisionFirst(importlib.abc.MetaPathFinder):
-    """Imports torchvision just before TensorFlow is imported for the first time.
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Send the process's C-level stderr (file descriptor 2) to /dev/null for a moment.
+
+    TensorFlow writes a few lines from C++ while it loads (``Could not find cuda
+    drivers``), before its own log settings take effect, so ``TF_CPP_MIN_LOG_LEVEL`` does
+    not reach them; in a notebook they would land in the cell's stderr.  Python
+    exceptions are unaffected: they are raised, not printed, inside this block.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real file descriptor 2 (some embedded consoles)
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+class _QuietTensorFlowLoader(importlib.abc.Loader):
+    """Wraps TensorFlow's own loader: torchvision first, then TensorFlow with C++ stderr muted."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):  # resource readers and the like come from the real loader
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        try:
+            import torchvision  # noqa: F401
+        except ImportError:  # without torchvision there is nothing to protect
+            pass
+        with native_stderr_silenced():
+            self.loader.exec_module(module)
+
+
+class _TensorFlowImportHook(importlib.abc.MetaPathFinder):
+    """Makes a plain ``import tensorflow`` safe and quiet.
 
     With the pinned builds, importing torchvision *after* TensorFlow crashes the process
     (a segmentation fault inside torchvision's compiled operators); the other order is
-    fine.  This finder only reacts to ``import tensorflow`` and then lets the normal
-    finders do the actual import, so pages that never use TensorFlow pay nothing.
+    fine.  And TensorFlow's start-up lines from C++ escape its log settings.  This finder
+    only reacts to the first ``import tensorflow``: it finds TensorFlow as usual and wraps
+    its loader, so pages that never use TensorFlow pay nothing.
     """
 
     busy = False
 
     def find_spec(self, name, path=None, target=None):
-        if name == "tensorflow" and "torchvision" not in sys.modules and not self.busy:
-            self.busy = True
-            try:
-                import torchvision  # noqa: F401
-            except ImportError:  # without torchvision there is nothing to protect
-                pass
-            finally:
-                self.busy = False
-        return None
+        if name != "tensorflow" or self.busy:
+            return None
+        self.busy = True
+        try:
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+        finally:
+            self.busy = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietTensorFlowLoader(spec.loader)
+        return spec
 
 
 def import_order_guard() -> None:
-    """Make any later ``import tensorflow`` safe for torchvision (see :class:`_TorchvisionFirst`).
+    """Make any later ``import tensorflow`` safe and quiet (see :class:`_TensorFlowImportHook`).
 
     Raises if TensorFlow was already imported without torchvision, since that process
     would crash as soon as torchvision is imported.
@@ -61,8 +110,8 @@ def import_order_guard() -> None:
             "TensorFlow was imported before torchvision, which crashes with these builds; "
             "call lesson4_support.runtime.setup() before importing tensorflow"
         )
-    if not any(isinstance(finder, _TorchvisionFirst) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _TorchvisionFirst())
+    if not any(isinstance(finder, _TensorFlowImportHook) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TensorFlowImportHook())
 
 
 def quiet_frameworks() -> None:

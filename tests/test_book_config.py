@@ -31,8 +31,10 @@ def test_launch_buttons_and_repository_point_at_one_url():
 def test_math_admonitions_and_tabs_are_enabled():
     extensions = CONFIG["parse"]["myst_enable_extensions"]
     assert {"dollarmath", "amsmath", "colon_fence"} <= set(extensions)
-    extra = CONFIG["sphinx"]["extra_extensions"]
-    assert {"sphinx_design", "sphinx_togglebutton", "lesson4_support.sphinx_tabs"} <= set(extra)
+    extensions = set(CONFIG["sphinx"]["config"]["extensions"])
+    assert {"myst_nb", "sphinx_design", "sphinx_togglebutton", "lesson4_support.sphinx_tabs",
+            "sphinx-mathjax-offline"} <= extensions
+    assert "sphinx_thebe" not in extensions  # its inline script is written twice per page under Sphinx 7
 
 
 def test_the_readme_names_the_two_commands_and_ci_runs_the_test_one():
