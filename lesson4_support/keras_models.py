@@ -1,0 +1,147 @@
+"""The lesson's dense layer and small networks in Keras (and only Keras/TensorFlow).
+
+:mod:`lesson4_support.torch_models` holds the same things written for PyTorch.  The two
+modules exchange weights as plain NumPy arrays: ``kernel`` shaped ``(n_inputs, n_outputs)``
+(Keras's own layout, ``x @ kernel + bias``) and ``bias`` shaped ``(n_outputs,)``.
+
+Importing this module imports Keras and TensorFlow, after
+:func:`lesson4_support.runtime.quiet_frameworks` and
+:func:`lesson4_support.runtime.import_order_guard`, so TensorFlow starts quietly and in an
+order that is safe for torchvision.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import runtime
+
+runtime.quiet_frameworks()
+runtime.import_order_guard()
+
+import keras  # noqa: E402  (must come after the two calls above)
+
+#: Hidden-layer activations accepted by :func:`make_mlp` (Keras's own names).
+ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class DenseLayer(keras.layers.Layer):
+    """A fully connected layer written by hand: ``activation(x @ kernel + bias)``.
+
+    Unlike the PyTorch version it needs no input width: Keras calls :meth:`build` with the
+    shape of the first input it sees and the kernel is created then.  The weights are
+    named ``kernel`` and ``bias``; ``self.weights`` is Keras's own list of every variable
+    of the layer and must not be assigned.
+    """
+
+    def __init__(self, units: int, activation: Callable | None = keras.ops.sigmoid, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _positive_int(units, "units")
+        if activation is not None and not callable(activation):
+            raise TypeError(f"activation must be a function such as keras.ops.sigmoid, or None; got {activation!r}")
+        self.activation = activation
+
+    def build(self, input_shape):
+        n_inputs = input_shape[-1]
+        if n_inputs is None:
+            raise ValueError(f"DenseLayer needs a known number of input features, got input shape {input_shape}")
+        self.kernel = self.add_weight(shape=(n_inputs, self.units), initializer="random_normal", name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, inputs):
+        z = keras.ops.matmul(inputs, self.kernel) + self.bias
+        return z if self.activation is None else self.activation(z)
+
+
+def make_mlp(n_hidden: int, n_outputs: int, activation: str = "relu", n_inputs: int | None = None) -> keras.Sequential:
+    """``Dense(n_hidden, activation) -> Dense(n_outputs)``, returning scores.
+
+    With ``n_inputs`` the model is built at once; without it Keras builds it on the first
+    batch, taking the input width from the data.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    layers = [] if n_inputs is None else [keras.Input(shape=(_positive_int(n_inputs, "n_inputs"),))]
+    layers += [
+        keras.layers.Dense(_positive_int(n_hidden, "n_hidden"), activation=activation),
+        keras.layers.Dense(_positive_int(n_outputs, "n_outputs")),
+    ]
+    return keras.Sequential(layers)
+
+
+def _check_dense(layer) -> None:
+    if not isinstance(layer, (keras.layers.Dense, DenseLayer)):
+        raise TypeError(f"expected a keras.layers.Dense or a DenseLayer, got {type(layer).__name__}")
+    if isinstance(layer, keras.layers.Dense) and not layer.use_bias:
+        raise ValueError("this layer has no bias; the lesson's layers always have one")
+
+
+def dense_weights(layer) -> tuple[np.ndarray, np.ndarray]:
+    """A built layer's ``(kernel, bias)`` as float32 NumPy arrays, kernel shaped ``(n_inputs, n_outputs)``."""
+    _check_dense(layer)
+    if not layer.built:
+        raise ValueError(f"layer {layer.name!r} has no weights yet: call it on a batch or build it first")
+    return (np.asarray(layer.kernel.numpy(), dtype=np.float32),
+            np.asarray(layer.bias.numpy(), dtype=np.float32))
+
+
+def set_dense_weights(layer, kernel, bias) -> None:
+    """Load a ``(n_inputs, n_outputs)`` kernel and ``(n_outputs,)`` bias into a Dense or DenseLayer.
+
+    A layer that has not seen data yet is built for ``kernel``'s input width first.
+    """
+    _check_dense(layer)
+    kernel = np.asarray(kernel, dtype=np.float32)
+    bias = np.asarray(bias, dtype=np.float32)
+    if kernel.ndim != 2 or bias.ndim != 1:
+        raise ValueError(f"kernel must be 2-D and bias 1-D, got shapes {kernel.shape} and {bias.shape}")
+    if not layer.built:
+        layer.build((None, kernel.shape[0]))
+    expected = tuple(layer.kernel.shape)
+    if kernel.shape != expected:
+        raise ValueError(f"kernel must have shape (n_inputs, n_outputs) = {expected} for this layer, got {kernel.shape}")
+    if bias.shape != (expected[1],):
+        raise ValueError(f"bias must have shape {(expected[1],)} for this layer, got {bias.shape}")
+    layer.kernel.assign(kernel)
+    layer.bias.assign(bias)
+
+
+def dense_layers(model) -> list:
+    """The Dense and DenseLayer layers of a Keras model, in order."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"expected a keras.Model (such as keras.Sequential), got {type(model).__name__}")
+    layers = [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, DenseLayer))]
+    if not layers:
+        raise ValueError(f"{model.name!r} has no dense layers (keras.layers.Dense or DenseLayer)")
+    return layers
+
+
+def model_weights(model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(kernel, bias)`` for every dense layer of a built ``model``, in order."""
+    return [dense_weights(layer) for layer in dense_layers(model)]
+
+
+def set_model_weights(model, weights: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+    """Load one ``(kernel, bias)`` pair into each dense layer of ``model``, in order.
+
+    A model that has not seen data yet is built for the first kernel's input width.
+    """
+    layers = dense_layers(model)
+    weights = list(weights)
+    if len(weights) != len(layers):
+        raise ValueError(f"the model has {len(layers)} dense layers but {len(weights)} (kernel, bias) pairs were given")
+    for pair in weights:
+        if len(pair) != 2:
+            raise ValueError(f"each entry must be a (kernel, bias) pair, got {len(pair)} items")
+    if not model.built:
+        model.build((None, np.shape(weights[0][0])[0]))
+    for layer, (kernel, bias) in zip(layers, weights):
+        set_dense_weights(layer, kernel, bias)
