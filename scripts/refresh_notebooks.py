@@ -11,6 +11,7 @@ not compare them), as are timing metadata, so an unchanged chapter gives an unch
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import time
 from pathlib import Path
@@ -24,8 +25,10 @@ KEEP_MIME = ("text/plain",)
 
 
 def strip_outputs(notebook: nbformat.NotebookNode) -> None:
-    """Keep text outputs only and drop run-dependent metadata."""
-    for cell in notebook.cells:
+    """Keep text outputs only, drop run-dependent metadata, give cells stable ids."""
+    for number, cell in enumerate(notebook.cells):
+        # Ids derived from position and content, so an unchanged chapter gives an unchanged file.
+        cell.id = hashlib.sha1(f"{number}:{cell.source}".encode()).hexdigest()[:12]
         cell.metadata.pop("execution", None)
         if cell.cell_type != "code":
             continue

@@ -1,0 +1,249 @@
+"""Plumbing for the recurrent-network chapter.
+
+The chapter writes its own recurrent loop; this module holds what would only distract
+from it: moving one set of weights between the from-scratch form and ``torch.nn.RNN`` or
+Keras's ``SimpleRNN``, a reference forward pass the unit tests compare against the
+library, the measurement of gradient norms through time, and the unrolled-network
+diagram.
+
+The from-scratch form of a single-layer tanh RNN is a dict of three NumPy arrays::
+
+    {"W_xh": (hidden, inputs), "W_hh": (hidden, hidden), "b": (hidden,)}
+
+with the update ``h_t = tanh(W_xh x_t + W_hh h_{t-1} + b)``.  PyTorch stores the same
+matrices (as ``weight_ih_l0`` and ``weight_hh_l0``) but splits the bias in two
+(``bias_ih_l0 + bias_hh_l0``); Keras stores the matrices transposed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import figures
+
+PARAM_NAMES = ("W_xh", "W_hh", "b")
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def check_params(params) -> tuple[int, int]:
+    """Validate a from-scratch parameter dict; return ``(n_inputs, n_hidden)``."""
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict with keys {PARAM_NAMES}, got {type(params).__name__}")
+    missing = [name for name in PARAM_NAMES if name not in params]
+    if missing:
+        raise KeyError(f"params is missing {missing}; expected the keys {PARAM_NAMES}")
+    W_xh, W_hh, b = (np.asarray(params[name]) for name in PARAM_NAMES)
+    if W_xh.ndim != 2:
+        raise ValueError(f"W_xh must be a 2-D (hidden, inputs) matrix, got shape {W_xh.shape}")
+    n_hidden, n_inputs = W_xh.shape
+    if W_hh.shape != (n_hidden, n_hidden):
+        raise ValueError(f"W_hh must have shape (hidden, hidden) = {(n_hidden, n_hidden)}, got {W_hh.shape}")
+    if b.shape != (n_hidden,):
+        raise ValueError(f"b must have shape (hidden,) = {(n_hidden,)}, got {b.shape}")
+    for name, value in zip(PARAM_NAMES, (W_xh, W_hh, b)):
+        if not np.issubdtype(value.dtype, np.floating) or not np.all(np.isfinite(value)):
+            raise ValueError(f"{name} must hold finite floating-point numbers")
+    return n_inputs, n_hidden
+
+
+def _check_torch_rnn(rnn):
+    import torch
+
+    if not isinstance(rnn, torch.nn.RNN):
+        raise TypeError(f"expected a torch.nn.RNN, got {type(rnn).__name__}")
+    if rnn.num_layers != 1 or rnn.bidirectional or not rnn.bias or rnn.nonlinearity != "tanh":
+        raise ValueError(
+            "only a single-layer, one-directional tanh torch.nn.RNN with biases matches the "
+            f"from-scratch cell; got num_layers={rnn.num_layers}, bidirectional={rnn.bidirectional}, "
+            f"bias={rnn.bias}, nonlinearity={rnn.nonlinearity!r}"
+        )
+    if getattr(rnn, "proj_size", 0):
+        raise ValueError("a torch.nn.RNN with proj_size does not match the from-scratch cell")
+
+
+def copy_params_to_torch(params, rnn) -> None:
+    """Load from-scratch weights into a ``torch.nn.RNN`` (in place).
+
+    The whole bias goes into ``bias_ih_l0`` and ``bias_hh_l0`` is set to zero, so the
+    sum PyTorch adds at every step equals ``b``.
+    """
+    import torch
+
+    n_inputs, n_hidden = check_params(params)
+    _check_torch_rnn(rnn)
+    if (rnn.input_size, rnn.hidden_size) != (n_inputs, n_hidden):
+        raise ValueError(
+            f"the RNN has input_size={rnn.input_size}, hidden_size={rnn.hidden_size}, but the "
+            f"weights are for {n_inputs} inputs and {n_hidden} hidden units"
+        )
+    with torch.no_grad():
+        for target, source in (
+            (rnn.weight_ih_l0, params["W_xh"]),
+            (rnn.weight_hh_l0, params["W_hh"]),
+            (rnn.bias_ih_l0, params["b"]),
+        ):
+            target.copy_(torch.as_tensor(np.asarray(source), dtype=target.dtype))
+        rnn.bias_hh_l0.zero_()
+
+
+def params_from_torch(rnn) -> dict[str, np.ndarray]:
+    """The from-scratch weights equivalent to a ``torch.nn.RNN`` (its two biases summed)."""
+    _check_torch_rnn(rnn)
+    as_numpy = lambda t: t.detach().cpu().numpy().copy()  # noqa: E731
+    return {
+        "W_xh": as_numpy(rnn.weight_ih_l0),
+        "W_hh": as_numpy(rnn.weight_hh_l0),
+        "b": as_numpy(rnn.bias_ih_l0) + as_numpy(rnn.bias_hh_l0),
+    }
+
+
+def keras_weights(params) -> list[np.ndarray]:
+    """The list ``keras.layers.SimpleRNN.set_weights`` expects: kernel, recurrent kernel, bias.
+
+    Keras multiplies row vectors from the left (``x @ kernel``), so both matrices are the
+    transposes of the from-scratch ones.
+    """
+    check_params(params)
+    return [np.asarray(params["W_xh"]).T.copy(), np.asarray(params["W_hh"]).T.copy(), np.asarray(params["b"]).copy()]
+
+
+# --------------------------------------------------------------------------- reference forward
+
+
+def reference_forward(x, params, h0=None) -> tuple[np.ndarray, np.ndarray]:
+    """A from-scratch tanh RNN over a batch of sequences, for tests.
+
+    ``x`` has shape ``(batch, steps, inputs)``; returns every hidden state
+    ``(batch, steps, hidden)`` and the last one ``(batch, hidden)``, computed in float64.
+    """
+    n_inputs, n_hidden = check_params(params)
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, steps, inputs), got shape {x.shape}")
+    if x.shape[2] != n_inputs:
+        raise ValueError(f"x has {x.shape[2]} features per step but the weights expect {n_inputs}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x needs at least one sequence and one step, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
+        raise ValueError("x must hold finite numbers")
+    W_xh, W_hh, b = (np.asarray(params[name], dtype=np.float64) for name in PARAM_NAMES)
+    if h0 is None:
+        h = np.zeros((x.shape[0], n_hidden))
+    else:
+        h = np.asarray(h0, dtype=np.float64)
+        if h.shape != (x.shape[0], n_hidden):
+            raise ValueError(f"h0 must have shape (batch, hidden) = {(x.shape[0], n_hidden)}, got {h.shape}")
+    states = np.empty((x.shape[0], x.shape[1], n_hidden))
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t].astype(np.float64) @ W_xh.T + h @ W_hh.T + b)
+        states[:, t] = h
+    return states, h
+
+
+# --------------------------------------------------------------------------- gradients through time
+
+
+def gradient_norms_through_time(model, x, y) -> np.ndarray:
+    """How strongly the loss reacts to the input at each time step.
+
+    ``model`` maps a float tensor ``(batch, steps, features)`` to class scores
+    ``(batch, classes)``; ``y`` holds the integer labels.  Returns, for each step ``t``,
+    the mean over the batch of ``|| dL_i / dx_i,t ||``, where ``L_i`` is one sequence's
+    cross-entropy loss.  The model's parameters are left untouched.
+    """
+    import torch
+
+    if not callable(model):
+        raise TypeError(f"model must be callable on a (batch, steps, features) tensor, got {type(model).__name__}")
+    x = torch.as_tensor(x)
+    y = torch.as_tensor(y)
+    if x.ndim != 3 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x must have shape (batch, steps, features) with batch, steps >= 1, got {tuple(x.shape)}")
+    if not torch.is_floating_point(x):
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
+    if y.ndim != 1 or len(y) != len(x):
+        raise ValueError(f"y must be 1-D with one label per sequence ({len(x)}), got shape {tuple(y.shape)}")
+    if y.dtype not in (torch.int64, torch.int32, torch.uint8):
+        raise TypeError(f"y must hold integer class labels, got dtype {y.dtype}")
+    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    if params:
+        x, y = x.to(params[0].device), y.to(params[0].device)
+    x = x.detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        scores = model(x)
+        if scores.ndim != 2 or scores.shape[0] != len(x):
+            raise ValueError(f"the model must return (batch, classes) scores, got shape {tuple(scores.shape)}")
+        # Summing (not averaging) the losses makes x.grad[i] the gradient of sequence i's own loss.
+        loss = torch.nn.functional.cross_entropy(scores, y.long(), reduction="sum")
+        (grad,) = torch.autograd.grad(loss, x)
+    return grad.norm(dim=2).mean(dim=0).detach().cpu().numpy()
+
+
+# --------------------------------------------------------------------------- diagram
+
+
+def _box(ax, xy, text, *, width, height, face, edge="0.15", fontsize=13):
+    from matplotlib.patches import FancyBboxPatch
+
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.02,rounding_size=0.08", facecolor=face, edgecolor=edge, lw=1.5))
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+
+
+def _arrow(ax, start, end, color="0.15", style="-|>", connection="arc3", lw=1.6):
+    from matplotlib.patches import FancyArrowPatch
+
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color, lw=lw,
+                                 connectionstyle=connection, shrinkA=0, shrinkB=0))
+
+
+def unrolled_rnn_figure(steps: int = 4):
+    """Draw a recurrent cell folded (with its loop) and unrolled over ``steps`` time steps.
+
+    Returns the Matplotlib figure; save it with :func:`lesson4_support.figures.save_figure`.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 6:
+        raise ValueError(f"steps must be an integer from 2 to 6, got {steps!r}")
+    steps = int(steps)
+    cell_face, state_face, input_face = "#cde3f2", "#fbe3b3", "#c8eadf"
+    width, height, dx = 0.9, 0.62, 1.55
+    fig, ax = plt.subplots(figsize=(3.1 + 1.55 * steps, 3.6))
+    ax.set_axis_off()
+
+    # The folded view: one cell whose state feeds back into itself.
+    _box(ax, (0, 0), "cell", width=width, height=height, face=cell_face)
+    _box(ax, (0, -1.35), "$x_t$", width=0.6, height=0.42, face=input_face)
+    _box(ax, (0, 1.35), "$h_t$", width=0.6, height=0.42, face=state_face)
+    _arrow(ax, (0, -1.14), (0, -height / 2))
+    _arrow(ax, (0, height / 2), (0, 1.14))
+    _arrow(ax, (width / 2, 0.2), (width / 2, -0.2), connection="arc3,rad=-1.9")
+    ax.text(0.92, 0.0, "$h_{t-1}$", ha="left", va="center", fontsize=11, color="0.25")
+    ax.text(1.8, 0, "=", ha="center", va="center", fontsize=24)
+
+    # The unrolled view: one copy of the same cell per time step.
+    first = 2.95 + width / 2
+    _box(ax, (first - 0.95, 0), "$h_0$", width=0.5, height=0.42, face=state_face)
+    _arrow(ax, (first - 0.70, 0), (first - width / 2, 0))
+    for t in range(1, steps + 1):
+        cx = first + (t - 1) * dx
+        _box(ax, (cx, 0), "cell", width=width, height=height, face=cell_face)
+        _box(ax, (cx, -1.35), f"$x_{t}$", width=0.6, height=0.42, face=input_face)
+        _box(ax, (cx, 1.35), f"$h_{t}$", width=0.6, height=0.42, face=state_face)
+        _arrow(ax, (cx, -1.14), (cx, -height / 2))
+        _arrow(ax, (cx, height / 2), (cx, 1.14))
+        if t < steps:
+            _arrow(ax, (cx + width / 2, 0), (cx + dx - width / 2, 0))
+            ax.text(cx + dx / 2, 0.1, f"$h_{t}$", ha="center", va="bottom", fontsize=10, color="0.25")
+    last = first + (steps - 1) * dx
+    ax.text((first + last) / 2, -2.0, r"the same $W_{xh}$, $W_{hh}$ and $b$ in every cell",
+            ha="center", va="center", fontsize=12, color=figures.PALETTE[0])
+    ax.text(0, -2.0, "folded", ha="center", va="center", fontsize=11, color="0.35")
+    ax.set_xlim(-0.8, last + 0.8)
+    ax.set_ylim(-2.3, 1.75)
+    ax.set_aspect("equal")
+    return fig
