@@ -186,3 +186,163 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
     if title:
         ax.set_title(title)
     return ax
+
+
+# --------------------------------------------------------------------------- MNIST and training
+
+
+def _check_images(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:  # (N, 1, H, W) tensors with a channel dimension
+        images = images[:, 0]
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (n, height, width) or (n, 1, height, width), got {images.shape}")
+    if len(images) == 0:
+        raise ValueError("images is empty: there is nothing to draw")
+    return images
+
+
+def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, cmap: str = "gray_r",
+                    title_colors=None):
+    """Draw images in a grid, each with an optional title (its label, say); returns the figure.
+
+    ``images`` is ``(n, height, width)`` (or ``(n, 1, height, width)``); ``titles`` holds one
+    string per image; ``title_colors`` optionally one colour per title.  Dark ink on white
+    paper (``gray_r``) by default.
+    """
+    import matplotlib.pyplot as plt
+
+    images = _check_images(images)
+    n = len(images)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} images: pass one title per image")
+    if title_colors is not None and len(title_colors) != n:
+        raise ValueError(f"got {len(title_colors)} title colours for {n} images: pass one per image")
+    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
+        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
+    ncols = min(int(ncols), n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles else 1.0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        ax.imshow(images[i], cmap=cmap, interpolation="nearest")
+        if titles is not None:
+            color = title_colors[i] if title_colors is not None else "black"
+            ax.set_title(str(titles[i]), fontsize=9, color=color, pad=2)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def plot_class_counts(counts: dict, ax=None, *, class_names=None):
+    """Grouped bars: how many examples of each class every split holds.
+
+    ``counts`` maps a split name to an array of per-class counts (all of one length).
+    """
+    if not isinstance(counts, dict) or not counts:
+        raise ValueError("counts must be a non-empty dict such as {'train': [...], 'test': [...]}")
+    arrays = {name: np.asarray(values, dtype=float) for name, values in counts.items()}
+    lengths = {a.shape for a in arrays.values()}
+    if len(lengths) != 1 or next(iter(lengths)) == () or len(next(iter(lengths))) != 1:
+        raise ValueError(f"every split needs a 1-D array of per-class counts of the same length, got shapes "
+                         f"{ {k: a.shape for k, a in arrays.items()} }")
+    n_classes = len(next(iter(arrays.values())))
+    names = list(range(n_classes)) if class_names is None else list(class_names)
+    if len(names) != n_classes:
+        raise ValueError(f"got {len(names)} class names for {n_classes} classes")
+    ax = _axes(ax, figsize=(8, 3.4))
+    positions = np.arange(n_classes)
+    width = 0.8 / len(arrays)
+    for i, (split, values) in enumerate(arrays.items()):
+        ax.bar(positions + (i - (len(arrays) - 1) / 2) * width, values, width, color=PALETTE[i % len(PALETTE)],
+               label=split)
+    ax.set_xticks(positions, [str(n) for n in names])
+    ax.set_xlabel("class")
+    ax.set_ylabel("number of images")
+    ax.legend(ncols=len(arrays), loc="upper center", bbox_to_anchor=(0.5, 1.15))
+    return ax
+
+
+def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "loss", log: bool = False,
+                marker_at: int | None = None, marker_label: str = "best epoch", x=None):
+    """Several named curves against the epoch (1, 2, 3, ... unless ``x`` is given).
+
+    ``marker_at`` draws a dashed vertical line at that x value (the epoch early stopping
+    kept, say); ``log`` puts the y axis on a log scale.
+    """
+    if not isinstance(curves, dict) or not curves:
+        raise ValueError("curves must be a non-empty dict such as {'training loss': [...]}")
+    ax = _axes(ax)
+    for i, (name, values) in enumerate(curves.items()):
+        values = np.asarray(values, dtype=float)
+        if values.ndim != 1 or len(values) == 0:
+            raise ValueError(f"curve {name!r} must be a non-empty 1-D sequence, got shape {values.shape}")
+        xs = np.arange(1, len(values) + 1) if x is None else np.asarray(x, dtype=float)
+        if len(xs) != len(values):
+            raise ValueError(f"curve {name!r} has {len(values)} values but x has {len(xs)}")
+        ax.plot(xs, values, color=PALETTE[i % len(PALETTE)], marker=MARKERS[i % len(MARKERS)], ms=4, lw=1.8,
+                label=name)
+    if marker_at is not None:
+        ax.axvline(marker_at, color="0.3", ls="--", lw=1.2, label=marker_label)
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend()
+    return ax
+
+
+def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool = False):
+    """A confusion matrix as a heat map with the count (or row fraction) written in each cell.
+
+    Rows are true classes, columns predicted ones.
+    """
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+        raise ValueError(f"matrix must be square (true classes x predicted classes), got shape {matrix.shape}")
+    if np.any(matrix < 0):
+        raise ValueError("a confusion matrix holds counts: it cannot contain negative numbers")
+    n = matrix.shape[0]
+    names = list(range(n)) if class_names is None else list(class_names)
+    if len(names) != n:
+        raise ValueError(f"got {len(names)} class names for a {n}x{n} matrix")
+    values = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    ax = _axes(ax, figsize=(6.4, 5.6))
+    shown = np.log1p(values) if not normalize else values  # a log scale lets the small mistakes show
+    ax.imshow(shown, cmap=SEQUENTIAL)
+    ax.grid(False)
+    threshold = shown.max() / 2
+    for i in range(n):
+        for j in range(n):
+            text = f"{values[i, j]:.2f}" if normalize else f"{int(values[i, j])}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                    color="black" if shown[i, j] > threshold else "white")
+    ax.set_xticks(range(n), [str(c) for c in names])
+    ax.set_yticks(range(n), [str(c) for c in names])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    return ax
+
+
+def plot_seconds_per_epoch(seconds: dict, ax=None, *, title: str | None = None):
+    """Horizontal bars of seconds per epoch, one per training loop, each labelled with its time."""
+    if not isinstance(seconds, dict) or not seconds:
+        raise ValueError("seconds must be a non-empty dict such as {'DataLoader loop': 14.0}")
+    names = list(seconds)
+    values = np.asarray([seconds[name] for name in names], dtype=float)
+    if np.any(~np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError(f"seconds must be positive, finite numbers, got {dict(zip(names, values))}")
+    ax = _axes(ax, figsize=(7, 0.8 + 0.7 * len(names)))
+    positions = np.arange(len(names))[::-1]
+    ax.barh(positions, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))], height=0.6)
+    for pos, value in zip(positions, values):
+        ax.text(value, pos, f" {value:.1f} s", va="center", fontsize=10)
+    ax.set_yticks(positions, names)
+    ax.set_xlabel("seconds per epoch")
+    ax.set_xlim(0, values.max() * 1.2)
+    ax.grid(axis="y", visible=False)
+    if title:
+        ax.set_title(title)
+    return ax

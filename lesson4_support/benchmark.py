@@ -1,0 +1,338 @@
+"""How much faster is the optimized loop?  One epoch each way, timed side by side.
+
+    python -m lesson4_support.benchmark            # CPU, and CUDA when present
+    python -m lesson4_support.benchmark --device cpu
+
+Both ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
+50,000 training images (the lesson's split), 64 images per batch, for one epoch:
+
+* **syllabus style**: torchvision's ``MNIST`` dataset with the per-sample transforms
+  ``ToTensor()`` and ``Normalize(...)``, read through a ``DataLoader``; each batch is then
+  moved to the device.  Every image goes through PIL and two transforms in Python.
+* **optimized**: the images are converted once into one float tensor that lives on the
+  device, and each epoch slices it with a shuffled index; no per-sample Python work.
+  Adam runs as its fused implementation (``fused=True``), one update for all parameters.
+
+The one-off conversion is timed separately.  When TensorFlow is installed, a second
+section times one training step of the same network run eagerly and compiled with
+``tf.function`` (skip it with ``--no-tensorflow``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import training
+
+BATCH_SIZE = 64
+LEARNING_RATE = 1e-3
+HIDDEN = 100
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def make_model(hidden: int = HIDDEN, seed: int = 0):
+    """The lesson's 784-``hidden``-10 perceptron with a ReLU, freshly seeded."""
+    import torch
+    from torch import nn
+
+    hidden = training._check_positive_int("hidden", hidden)
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+
+
+def _check_batch_size(batch_size: int) -> int:
+    return training._check_positive_int("batch_size", batch_size)
+
+
+# --------------------------------------------------------------------------- the two ways
+
+
+def syllabus_dataset(root, indices=None):
+    """torchvision's MNIST training set with per-sample ``ToTensor`` + ``Normalize``.
+
+    ``indices`` restricts it to a subset (the lesson's 50,000 training images).
+    """
+    from torch.utils.data import Subset
+    from torchvision import datasets as tv_datasets, transforms
+
+    from .datasets import MNIST_MEAN, MNIST_STD
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=transform)
+    return full if indices is None else Subset(full, [int(i) for i in indices])
+
+
+def syllabus_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
+                   seed: int = 0, max_batches: int | None = None) -> tuple[float, int]:
+    """Train one epoch the syllabus way; returns ``(seconds, images seen)``.
+
+    ``dataset`` yields ``(image tensor, label)`` pairs, transformed one sample at a time.
+    """
+    import torch
+    from torch.utils.data import DataLoader
+
+    batch_size = _check_batch_size(batch_size)
+    if len(dataset) == 0:
+        raise ValueError("the dataset is empty")
+    device = torch.device(device)
+    model = model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_function = torch.nn.CrossEntropyLoss()
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    seen = 0
+    with training.Timer(device) as timer:
+        for number, (images, labels) in enumerate(loader, start=1):
+            images, labels = images.to(device), labels.to(device)
+            loss = loss_function(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            seen += len(labels)
+            if max_batches is not None and number >= max_batches:
+                break
+    return timer.seconds, seen
+
+
+def to_device_tensors(images: np.ndarray, labels: np.ndarray, device):
+    """Convert uint8 images once (scale, standardize) into tensors on ``device``; also returns seconds."""
+    from .datasets import torch_tensors
+
+    with training.Timer(device) as timer:
+        x, y = torch_tensors(images, labels, device)
+    return x, y, timer.seconds
+
+
+def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
+                    seed: int = 0, max_batches: int | None = None) -> tuple[float, int]:
+    """Train one epoch on tensors already on the device, sliced with a shuffled index."""
+    import torch
+
+    batch_size = _check_batch_size(batch_size)
+    if x.ndim < 2 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x must be a non-empty batch of images with one label each, got shapes "
+                         f"{tuple(x.shape)} and {tuple(y.shape)}")
+    if x.device != y.device:
+        raise ValueError(f"images are on {x.device} but labels on {y.device}: put both on one device")
+    device = x.device
+    model = model.to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one fused update for all parameters
+    loss_function = torch.nn.CrossEntropyLoss()
+    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(device)
+    seen = 0
+    with training.Timer(device) as timer:
+        for number, start in enumerate(range(0, len(x), batch_size), start=1):
+            batch = order[start:start + batch_size]
+            loss = loss_function(model(x[batch]), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            seen += len(batch)
+            if max_batches is not None and number >= max_batches:
+                break
+    return timer.seconds, seen
+
+
+# --------------------------------------------------------------------------- one device
+
+
+@dataclass
+class EpochTimes:
+    """One epoch each way on one device."""
+
+    device: str
+    syllabus_seconds: float
+    optimized_seconds: float
+    conversion_seconds: float
+    samples: int
+
+    @property
+    def ratio(self) -> float:
+        """How many times faster the optimized epoch ran."""
+        return self.syllabus_seconds / self.optimized_seconds
+
+    @property
+    def samples_per_second(self) -> float:
+        """Training images per second in the optimized loop."""
+        return training.per_second(self.samples, self.optimized_seconds)
+
+
+def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
+            warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0) -> EpochTimes:
+    """Time one epoch the syllabus way (``dataset``) and one the optimized way (``images``, ``labels``).
+
+    ``dataset`` and the arrays must hold the same images.  A few warm-up batches run first
+    each way (a GPU's first kernels include start-up costs); both timed epochs start from
+    the same freshly seeded model.  ``max_batches`` shortens both epochs alike (for tests).
+    """
+    import torch
+
+    from .runtime import device_description
+
+    images, labels = np.asarray(images), np.asarray(labels)
+    if len(dataset) != len(images) or len(images) != len(labels):
+        raise ValueError(f"the dataset ({len(dataset)}), images ({len(images)}) and labels ({len(labels)}) "
+                         "must hold the same number of samples")
+    device = torch.device(device)
+    if warmup_batches:
+        syllabus_epoch(make_model(seed=seed), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
+    syllabus_seconds, seen_syllabus = syllabus_epoch(make_model(seed=seed), dataset, device,
+                                                     batch_size=batch_size, seed=seed, max_batches=max_batches)
+    x, y, conversion = to_device_tensors(images, labels, device)
+    if warmup_batches:
+        optimized_epoch(make_model(seed=seed), x, y, batch_size=batch_size, max_batches=warmup_batches)
+    optimized_seconds, seen = optimized_epoch(make_model(seed=seed), x, y, batch_size=batch_size, seed=seed,
+                                              max_batches=max_batches)
+    if seen != seen_syllabus:  # pragma: no cover - both loops walk the same number of batches
+        raise RuntimeError(f"the two loops saw different numbers of images ({seen_syllabus} and {seen})")
+    return EpochTimes(device_description(device), syllabus_seconds, optimized_seconds, conversion, seen)
+
+
+def format_table(rows: list[EpochTimes]) -> str:
+    """The side-by-side table ``main`` prints."""
+    if not rows:
+        raise ValueError("no timings to format")
+    header = (f"{'device':<28} {'syllabus style':>15} {'optimized':>11} {'speed-up':>9} "
+              f"{'optimized images/s':>19} {'one-off conversion':>19}")
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        lines.append(f"{row.device:<28} {row.syllabus_seconds:>13.2f} s {row.optimized_seconds:>9.2f} s "
+                     f"{row.ratio:>8.1f}x {row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- TensorFlow (optional)
+
+
+@dataclass
+class StepTimes:
+    """Seconds per training step of the Keras twin of the model, eager and compiled."""
+
+    device: str
+    eager_seconds: float
+    compiled_seconds: float
+    steps: int
+
+    @property
+    def ratio(self) -> float:
+        return self.eager_seconds / self.compiled_seconds
+
+
+def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
+                          steps: int = 200, seed: int = 0) -> StepTimes | None:
+    """Time a ``GradientTape`` step run eagerly and under ``tf.function``; ``None`` without TensorFlow.
+
+    Each variant runs ``steps`` steps on consecutive batches after one warm-up step (for the
+    compiled one, the warm-up step is where tracing happens).
+    """
+    import importlib.util
+
+    from . import runtime
+    from .datasets import to_float
+
+    steps = training._check_positive_int("steps", steps)
+    batch_size = _check_batch_size(batch_size)
+    if len(images) < batch_size or len(images) != len(labels):
+        raise ValueError(f"need at least one batch ({batch_size}) of images with one label each, "
+                         f"got {len(images)} images and {len(labels)} labels")
+    if importlib.util.find_spec("tensorflow") is None:
+        return None
+    runtime.quiet_frameworks()
+    import tensorflow as tf
+    from tensorflow import keras
+
+    x = to_float(np.asarray(images), flatten=True)
+    y = np.asarray(labels).astype(np.int64)
+    n_batches = len(x) // batch_size
+    device = runtime.tf_device()
+
+    def run(compiled: bool) -> float:
+        keras.utils.set_random_seed(seed)
+        with tf.device(device):
+            model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(HIDDEN, activation="relu"),
+                                      keras.layers.Dense(10)])
+            optimizer = keras.optimizers.Adam(LEARNING_RATE)
+            loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+            def step(xb, yb):
+                with tf.GradientTape() as tape:
+                    loss = loss_function(yb, model(xb, training=True))
+                grads = tape.gradient(loss, model.trainable_variables)
+                optimizer.apply_gradients(zip(grads, model.trainable_variables))
+                return loss
+
+            if compiled:
+                step = tf.function(step)
+            batches = [(tf.constant(x[i * batch_size:(i + 1) * batch_size]),
+                        tf.constant(y[i * batch_size:(i + 1) * batch_size]))
+                       for i in range(min(n_batches, steps + 1))]
+            step(*batches[0]).numpy()  # warm-up (and tracing)
+            started = time.perf_counter()
+            for i in range(steps):
+                loss = step(*batches[(i + 1) % len(batches)])
+            loss.numpy()  # wait for the last step
+            return (time.perf_counter() - started) / steps
+
+    eager = run(compiled=False)
+    compiled = run(compiled=True)
+    return StepTimes(device, eager, compiled, steps)
+
+
+def format_steps(times: StepTimes) -> str:
+    return (f"TensorFlow step on {times.device}: eager {times.eager_seconds * 1e3:.2f} ms, "
+            f"tf.function {times.compiled_seconds * 1e3:.2f} ms ({times.ratio:.1f}x faster, "
+            f"{times.steps} steps each)")
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def default_devices() -> list[str]:
+    """CPU, plus CUDA when PyTorch sees a GPU."""
+    import torch
+
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Time one MNIST epoch the syllabus way and the optimized way.")
+    parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N or mps (repeatable; "
+                        "default: cpu, plus cuda when present)")
+    parser.add_argument("--no-tensorflow", action="store_true", help="skip the TensorFlow step timing")
+    parser.add_argument("--max-batches", type=int, default=None, help="shorten each epoch (quick checks)")
+    args = parser.parse_args(argv)
+
+    from . import datasets, runtime
+
+    runtime.quiet_frameworks()
+    devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
+    mnist = datasets.load_mnist(verbose=False)
+    files = datasets.ensure_mnist(verbose=False)
+    train_idx, _ = datasets.split_indices(60_000)
+    dataset = syllabus_dataset(files.root, train_idx)
+    print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
+          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way", flush=True)
+    rows = []
+    for device in devices:
+        rows.append(compare(device, dataset, mnist.train_images, mnist.train_labels, max_batches=args.max_batches))
+        print(f"  timed {rows[-1].device}", flush=True)
+    print()
+    print("PyTorch, seconds per epoch")
+    print(format_table(rows))
+    print()
+    if args.no_tensorflow:
+        print("TensorFlow: skipped (--no-tensorflow)")
+    else:
+        steps = tensorflow_step_times(mnist.train_images, mnist.train_labels)
+        print(format_steps(steps) if steps is not None else "TensorFlow: not installed, step timing skipped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

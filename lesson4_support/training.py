@@ -1,0 +1,359 @@
+"""Training plumbing: history records, an epoch progress line, timers and early stopping.
+
+The training loops themselves are written in the chapters, where the reader can see
+them.  What lives here is what would only distract from them:
+
+* :class:`History` keeps one row of numbers per epoch (losses, accuracies, seconds);
+* :class:`EpochProgress` draws a live bar in Jupyter and leaves exactly one clean
+  summary line per epoch in a saved notebook (it writes to stdout only, never stderr);
+* :class:`Timer` measures wall-clock seconds, waiting for a GPU to finish first;
+* :class:`EarlyStopping` decides when a monitored value has stopped improving.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from typing import Iterable, TextIO
+
+import numpy as np
+
+
+def _check_number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+    return float(value)
+
+
+def _check_positive_int(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- history
+
+
+class History:
+    """Per-epoch numbers of one training run, e.g. ``train_loss``, ``val_accuracy``, ``seconds``.
+
+    >>> history = History()
+    >>> history.append(epoch=1, train_loss=0.41, val_loss=0.22)
+    >>> history["train_loss"]
+    [0.41]
+
+    Every row must name the same metrics as the first one, so columns never go ragged.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, float]] = []
+
+    def append(self, **metrics) -> None:
+        """Record one epoch.  ``epoch`` is optional; it defaults to the row's 1-based number."""
+        if not metrics:
+            raise ValueError("append needs at least one metric, e.g. append(train_loss=0.3)")
+        row = {"epoch": metrics.pop("epoch", len(self._rows) + 1)}
+        row["epoch"] = _check_positive_int("epoch", row["epoch"])
+        for name, value in metrics.items():
+            row[name] = _check_number(name, value)
+        if self._rows and set(row) != set(self._rows[0]):
+            expected = ", ".join(sorted(set(self._rows[0]) - {"epoch"}))
+            raise ValueError(f"every epoch must record the same metrics ({expected}), got {sorted(metrics)}")
+        if self._rows and row["epoch"] <= self._rows[-1]["epoch"]:
+            raise ValueError(f"epochs must increase: epoch {row['epoch']} after epoch {self._rows[-1]['epoch']}")
+        self._rows.append(row)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The names recorded in each row, ``epoch`` first."""
+        return list(self._rows[0]) if self._rows else []
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, name: str) -> list[float]:
+        if not isinstance(name, str):
+            raise TypeError(f"index a History by metric name (a string), got {type(name).__name__}")
+        if not self._rows:
+            raise KeyError(f"{name!r}: the history is empty")
+        if name not in self._rows[0]:
+            raise KeyError(f"{name!r} was not recorded; recorded metrics: {', '.join(self.metrics)}")
+        return [row[name] for row in self._rows]
+
+    def last(self) -> dict[str, float]:
+        """The most recent row."""
+        if not self._rows:
+            raise IndexError("the history is empty")
+        return dict(self._rows[-1])
+
+    def best(self, name: str, mode: str = "min") -> dict[str, float]:
+        """The row where ``name`` was lowest (``mode="min"``) or highest (``"max"``); first one on ties."""
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        values = self[name]
+        index = int(np.argmin(values) if mode == "min" else np.argmax(values))
+        return dict(self._rows[index])
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """``{metric: [value per epoch]}``, ready for plotting."""
+        return {name: self[name] for name in self.metrics}
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} epochs: {', '.join(self.metrics)})"
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def _in_jupyter() -> bool:
+    """True inside an IPython kernel (Jupyter, Colab), where a display can be redrawn in place."""
+    shell = sys.modules.get("IPython")
+    if shell is None:
+        return False
+    try:
+        ip = shell.get_ipython()
+    except AttributeError:  # pragma: no cover - very old IPython
+        return False
+    return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
+
+
+def format_summary(epoch: int, n_epochs: int, metrics: dict[str, float], seconds: float | None = None) -> str:
+    """One epoch's summary line, e.g. ``epoch  3/10  train_loss 0.1234  val_accuracy 0.9712  2.1 s``."""
+    width = len(str(n_epochs))
+    parts = [f"epoch {epoch:>{width}}/{n_epochs}"]
+    for name, value in metrics.items():
+        value = _check_number(name, value)
+        parts.append(f"{name} {value:.4f}")
+    if seconds is not None:
+        parts.append(f"{_check_number('seconds', seconds):.1f} s")
+    return "  ".join(parts)
+
+
+class EpochProgress:
+    """A progress bar while an epoch runs, and one clean summary line per finished epoch.
+
+    Where the bar is drawn depends on where the code runs:
+
+    * in Jupyter (``live=None``, the default there) the bar lives in one display area that
+      is redrawn in place; after every epoch that area shows only the header line again,
+      and the summary is printed below it.  A notebook executed without a screen (the site
+      build, the tests) therefore stores the header and the summary lines, never a bar;
+    * in a terminal the bar is redrawn with carriage returns (``live=True`` forces this);
+    * anywhere else (a pipe, a log file, ``live=False``) only the lines are written.
+
+    The bar advances in fixed steps (``steps`` per epoch, not by time), so what is written
+    is the same on every run.  Text goes to ``stream`` (stdout by default), never to stderr.
+    """
+
+    def __init__(self, n_epochs: int, n_batches: int, *, steps: int = 10, width: int = 20,
+                 live: bool | None = None, stream: TextIO | None = None, header: str | None = None) -> None:
+        self.n_epochs = _check_positive_int("n_epochs", n_epochs)
+        self.n_batches = _check_positive_int("n_batches", n_batches)
+        self.steps = _check_positive_int("steps", steps)
+        self.width = _check_positive_int("width", width, minimum=5)
+        self.stream = sys.stdout if stream is None else stream
+        if header is not None and (not isinstance(header, str) or "\n" in header or "\r" in header):
+            raise ValueError(f"header must be a single line of text, got {header!r}")
+        self.header = header if header is not None else (
+            f"training: up to {self.n_epochs} epochs of {self.n_batches} batches")
+        if live is None:
+            self.mode = "display" if _in_jupyter() else (
+                "carriage" if getattr(self.stream, "isatty", lambda: False)() else "off")
+        else:
+            self.mode = "carriage" if live else "off"
+        self._handle = None
+        self._started = False
+        self._shown = -1  # the last step drawn in this epoch
+        self._bar_length = 0
+
+    @property
+    def live(self) -> bool:
+        """Whether a moving bar is drawn at all."""
+        return self.mode != "off"
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        if self.mode == "display":
+            from IPython.display import display
+
+            self._handle = display({"text/plain": self.header}, raw=True, display_id=True)
+        else:
+            self.stream.write(self.header + "\n")
+            self.stream.flush()
+
+    def _bar(self, epoch: int, fraction: float) -> str:
+        filled = int(round(fraction * self.width))
+        width = len(str(self.n_epochs))
+        return f"epoch {epoch:>{width}}/{self.n_epochs} [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
+
+    def _check_epoch(self, epoch: int) -> int:
+        epoch = _check_positive_int("epoch", epoch)
+        if epoch > self.n_epochs:
+            raise ValueError(f"epoch {epoch} is beyond the {self.n_epochs} epochs this bar was made for")
+        return epoch
+
+    def update(self, epoch: int, batch: int) -> None:
+        """Report that ``batch`` (1-based) of ``n_batches`` in ``epoch`` is done."""
+        epoch = self._check_epoch(epoch)
+        batch = _check_positive_int("batch", batch)
+        if batch > self.n_batches:
+            raise ValueError(f"batch {batch} is beyond the {self.n_batches} batches per epoch")
+        self._start()
+        if not self.live:
+            return
+        step = batch * self.steps // self.n_batches
+        if step == self._shown:
+            return
+        self._shown = step
+        text = self._bar(epoch, step / self.steps)
+        if self.mode == "display":
+            self._handle.update({"text/plain": f"{self.header}\n{text}"}, raw=True)
+            return
+        self._bar_length = len(text)
+        self.stream.write("\r" + text)
+        self.stream.flush()
+
+    def end_epoch(self, epoch: int, seconds: float | None = None, **metrics) -> str:
+        """Replace the bar with the epoch's summary line; returns the line."""
+        epoch = self._check_epoch(epoch)
+        line = format_summary(epoch, self.n_epochs, metrics, seconds)
+        self._start()
+        if self.mode == "display":
+            # back to the header alone: what a saved notebook keeps, whenever training stops
+            self._handle.update({"text/plain": self.header}, raw=True)
+            self.stream.write(line + "\n")
+        elif self.mode == "carriage" and self._bar_length:
+            # pad so a terminal, which only moves the cursor on \r, loses the whole bar
+            self.stream.write("\r" + line.ljust(self._bar_length) + "\n")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+        self._shown = -1
+        self._bar_length = 0
+        return line
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def synchronize(device=None) -> None:
+    """Wait until queued GPU work on ``device`` has finished (no-op on CPU)."""
+    if device is None:
+        return
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
+class Timer:
+    """Wall-clock seconds of a ``with`` block; on a GPU it waits for the work to finish.
+
+    >>> with Timer() as timer:
+    ...     pass
+    >>> timer.seconds >= 0
+    True
+    """
+
+    def __init__(self, device=None) -> None:
+        self.device = device
+        self.seconds: float = math.nan
+        self._start: float | None = None
+
+    def __enter__(self) -> "Timer":
+        synchronize(self.device)
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        synchronize(self.device)
+        self.seconds = time.perf_counter() - self._start
+
+
+def per_second(count: float, seconds: float) -> float:
+    """``count / seconds`` (samples per second, say), refusing a non-positive time."""
+    count, seconds = _check_number("count", count), _check_number("seconds", seconds)
+    if count < 0:
+        raise ValueError(f"count must not be negative, got {count}")
+    if not seconds > 0:
+        raise ValueError(f"seconds must be positive, got {seconds}")
+    return count / seconds
+
+
+# --------------------------------------------------------------------------- early stopping
+
+
+class EarlyStopping:
+    """Stop when a monitored value has not improved for ``patience`` epochs in a row.
+
+    Call :meth:`step` once per epoch with the value (a validation loss, say); it returns
+    ``True`` when training should stop.  An improvement means beating the best value so
+    far by more than ``min_delta`` (lower for ``mode="min"``, higher for ``"max"``).
+    Pass the model to :meth:`step` and the weights of the best epoch are kept, so
+    :meth:`restore_best` can put them back after the last, worse epochs.
+    """
+
+    def __init__(self, patience: int = 3, *, min_delta: float = 0.0, mode: str = "min") -> None:
+        self.patience = _check_positive_int("patience", patience)
+        self.min_delta = _check_number("min_delta", min_delta)
+        if self.min_delta < 0:
+            raise ValueError(f"min_delta must not be negative, got {min_delta}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' (for losses) or 'max' (for accuracies), got {mode!r}")
+        self.mode = mode
+        self.best: float = math.inf if mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.bad_epochs = 0
+        self.stopped_epoch: int | None = None
+        self.epochs_seen = 0
+        self._best_state = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def step(self, value, model=None) -> bool:
+        """Record this epoch's ``value``; ``True`` means: stop now."""
+        value = _check_number("value", value)
+        if math.isnan(value):
+            raise ValueError("the monitored value is NaN: training has diverged")
+        if self.stopped_epoch is not None:
+            raise RuntimeError(f"early stopping already fired at epoch {self.stopped_epoch}; make a new EarlyStopping")
+        self.epochs_seen += 1
+        if self._improved(value):
+            self.best, self.best_epoch, self.bad_epochs = value, self.epochs_seen, 0
+            if model is not None:
+                self._best_state = copy.deepcopy(model.state_dict())
+        else:
+            self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:
+            self.stopped_epoch = self.epochs_seen
+            return True
+        return False
+
+    def restore_best(self, model) -> None:
+        """Load the weights saved at the best epoch into ``model``."""
+        if self._best_state is None:
+            raise RuntimeError("no weights were saved: pass the model to step() to keep the best ones")
+        model.load_state_dict(self._best_state)
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(patience={self.patience}, best={self.best:.4g} at epoch {self.best_epoch}, "
+                f"stopped_epoch={self.stopped_epoch})")
+
+
+def iterate(items: Iterable, progress: EpochProgress, epoch: int):
+    """Yield from ``items`` while advancing ``progress`` after each one."""
+    if not isinstance(progress, EpochProgress):
+        raise TypeError(f"progress must be an EpochProgress, got {type(progress).__name__}")
+    for batch, item in enumerate(items, start=1):
+        yield item
+        progress.update(epoch, batch)

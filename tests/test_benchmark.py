@@ -1,0 +1,95 @@
+"""Tests for lesson4_support.benchmark on small synthetic data (no timing assertions)."""
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+from lesson4_support import benchmark, datasets
+
+
+class PerSampleImages(Dataset):
+    """Like torchvision's MNIST: uint8 images turned into tensors one sample at a time."""
+
+    def __init__(self, images, labels):
+        from torchvision import transforms
+
+        self.images, self.labels = images, labels
+        self.transform = transforms.Compose(
+            [transforms.ToTensor(), transforms.Normalize((datasets.MNIST_MEAN,), (datasets.MNIST_STD,))])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[index], mode="L")), int(self.labels[index])
+
+
+@pytest.fixture
+def tiny():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(200, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=200)
+    return images, labels, PerSampleImages(images, labels)
+
+
+def test_per_sample_transforms_match_the_one_off_conversion(tiny):
+    images, labels, dataset = tiny
+    x, y, seconds = benchmark.to_device_tensors(images, labels, "cpu")
+    assert x.shape == (200, 784) and y.dtype == torch.int64 and seconds >= 0
+    first, label = dataset[0]
+    assert first.shape == (1, 28, 28) and label == labels[0]
+    assert torch.allclose(first.reshape(-1), x[0], atol=1e-5)
+
+
+def test_both_epochs_train_on_every_sample(tiny):
+    images, labels, dataset = tiny
+    seconds, seen = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
+    assert seen == 200 and seconds > 0
+    x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
+    model = benchmark.make_model()
+    before = model[1].weight.detach().clone()
+    seconds, seen = benchmark.optimized_epoch(model, x, y, batch_size=64)
+    assert seen == 200 and seconds > 0
+    assert not torch.equal(before, model[1].weight)  # the weights were trained
+
+
+def test_compare_reports_both_times_and_the_ratio(tiny):
+    images, labels, dataset = tiny
+    row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2)
+    assert row.samples == 128
+    assert row.ratio == pytest.approx(row.syllabus_seconds / row.optimized_seconds)
+    assert row.samples_per_second == pytest.approx(128 / row.optimized_seconds)
+    table = benchmark.format_table([row])
+    assert "syllabus style" in table and "cpu" in table and f"{row.ratio:.1f}x" in table
+
+
+def test_make_model_has_the_lesson_shape():
+    model = benchmark.make_model()
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(p.numel() for p in model.parameters()) == 784 * 100 + 100 + 100 * 10 + 10
+
+
+def test_bad_input_is_refused(tiny):
+    images, labels, dataset = tiny
+    with pytest.raises(ValueError, match="same number"):
+        benchmark.compare("cpu", dataset, images[:10], labels[:10])
+    with pytest.raises(ValueError, match="batch_size"):
+        benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=0)
+    x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
+    with pytest.raises(ValueError, match="one label each"):
+        benchmark.optimized_epoch(benchmark.make_model(), x, y[:5])
+    with pytest.raises(ValueError, match="hidden"):
+        benchmark.make_model(hidden=0)
+    with pytest.raises(ValueError, match="no timings"):
+        benchmark.format_table([])
+    with pytest.raises(ValueError, match="at least one batch"):
+        benchmark.tensorflow_step_times(images[:10], labels[:10])
+
+
+def test_step_times_ratio():
+    times = benchmark.StepTimes("/CPU:0", eager_seconds=0.03, compiled_seconds=0.003, steps=10)
+    assert times.ratio == pytest.approx(10)
+    assert "eager 30.00 ms" in benchmark.format_steps(times)

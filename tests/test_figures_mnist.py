@@ -1,0 +1,81 @@
+"""Tests for the MNIST and training plots in lesson4_support.figures."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from lesson4_support import figures  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_digit_grid_draws_one_panel_per_image_with_titles():
+    images = np.random.default_rng(0).integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
+    fig = figures.plot_digit_grid(images, [f"label {i}" for i in range(10)], ncols=4)
+    drawn = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 12 and len(drawn) == 10
+    assert drawn[3].get_title() == "label 3"
+    fig = figures.plot_digit_grid(images[:, None], ncols=20)  # channel dimension, ncols capped
+    assert len(fig.axes) == 10
+
+
+def test_digit_grid_rejects_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        figures.plot_digit_grid(np.zeros((28, 28)))
+    with pytest.raises(ValueError, match="one title per image"):
+        figures.plot_digit_grid(np.zeros((3, 28, 28)), ["a"])
+    with pytest.raises(ValueError, match="ncols"):
+        figures.plot_digit_grid(np.zeros((3, 28, 28)), ncols=0)
+    with pytest.raises(ValueError, match="empty"):
+        figures.plot_digit_grid(np.zeros((0, 28, 28)))
+
+
+def test_class_counts_bars():
+    ax = figures.plot_class_counts({"train": np.arange(10) + 1, "test": np.ones(10)})
+    assert len(ax.patches) == 20
+    with pytest.raises(ValueError, match="same length"):
+        figures.plot_class_counts({"train": np.ones(10), "test": np.ones(9)})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        figures.plot_class_counts({})
+
+
+def test_curves_with_marker_and_log_scale():
+    ax = figures.plot_curves({"train": [1.0, 0.5, 0.3], "val": [1.1, 0.6, 0.5]}, log=True, marker_at=2)
+    assert len(ax.lines) == 3 and ax.get_yscale() == "log"
+    assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        figures.plot_curves({"train": []})
+    with pytest.raises(ValueError, match="x has"):
+        figures.plot_curves({"train": [1, 2]}, x=[1, 2, 3])
+
+
+def test_confusion_matrix_writes_every_count():
+    matrix = np.array([[5, 1], [0, 7]])
+    ax = figures.plot_confusion_matrix(matrix, class_names=["a", "b"])
+    assert sorted(t.get_text() for t in ax.texts) == ["0", "1", "5", "7"]
+    ax = figures.plot_confusion_matrix(matrix, normalize=True)
+    assert "0.83" in [t.get_text() for t in ax.texts]
+    with pytest.raises(ValueError, match="square"):
+        figures.plot_confusion_matrix(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="negative"):
+        figures.plot_confusion_matrix(-np.ones((2, 2)))
+    with pytest.raises(ValueError, match="class names"):
+        figures.plot_confusion_matrix(np.ones((2, 2)), class_names=["a"])
+
+
+def test_seconds_per_epoch_bars():
+    ax = figures.plot_seconds_per_epoch({"DataLoader": 14.0, "tensors": 1.5})
+    assert len(ax.patches) == 2
+    assert [t.get_text() for t in ax.texts] == [" 14.0 s", " 1.5 s"]
+    with pytest.raises(ValueError, match="positive"):
+        figures.plot_seconds_per_epoch({"broken": 0.0})
+    with pytest.raises(ValueError, match="non-empty dict"):
+        figures.plot_seconds_per_epoch([1.0])
