@@ -1,5 +1,12 @@
 """pytest settings shared by the unit tests and nbval's notebook checks."""
 
+import matplotlib
+
+matplotlib.use("Agg")  # tests draw figures without a screen
+
+import matplotlib.pyplot as plt
+import pytest
+
 from lesson4_support import runtime
 
 # Tests import both frameworks; torchvision must come before TensorFlow (see runtime).
@@ -16,3 +23,10 @@ GLUE_MIMES = tuple(GLUE_MIME_PREFIX + kind for kind in ("text/plain", "text/html
 def pytest_collectstart(collector):
     if collector.__class__.__name__ == "IPyNbFile":
         collector.skip_compare = tuple(collector.skip_compare) + GLUE_MIMES
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Tests that draw leave no figures behind for the next test."""
+    yield
+    plt.close("all")

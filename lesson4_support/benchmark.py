@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import training
+from . import runtime, training
 
 BATCH_SIZE = 64
 LEARNING_RATE = 1e-3
@@ -173,8 +172,6 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
     """
     import torch
 
-    from .runtime import device_description
-
     images, labels = np.asarray(images), np.asarray(labels)
     if len(dataset) != len(images) or len(images) != len(labels):
         raise ValueError(f"the dataset ({len(dataset)}), images ({len(images)}) and labels ({len(labels)}) "
@@ -191,7 +188,7 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
                                               max_batches=max_batches)
     if seen != seen_syllabus:  # pragma: no cover - both loops walk the same number of batches
         raise RuntimeError(f"the two loops saw different numbers of images ({seen_syllabus} and {seen})")
-    return EpochTimes(device_description(device), syllabus_seconds, optimized_seconds, conversion, seen)
+    return EpochTimes(runtime.device_description(device), syllabus_seconds, optimized_seconds, conversion, seen)
 
 
 def format_table(rows: list[EpochTimes]) -> str:
@@ -210,31 +207,14 @@ def format_table(rows: list[EpochTimes]) -> str:
 # --------------------------------------------------------------------------- TensorFlow (optional)
 
 
-@dataclass
-class StepTimes:
-    """Seconds per training step of the Keras twin of the model, eager and compiled."""
-
-    device: str
-    eager_seconds: float
-    compiled_seconds: float
-    steps: int
-
-    @property
-    def ratio(self) -> float:
-        return self.eager_seconds / self.compiled_seconds
-
-
 def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
-                          steps: int = 200, seed: int = 0) -> StepTimes | None:
-    """Time a ``GradientTape`` step run eagerly and under ``tf.function``; ``None`` without TensorFlow.
+                          steps: int = 100, seed: int = 0):
+    """Seconds per ``GradientTape`` step of the Keras twin of the model, eager and compiled.
 
-    Each variant runs ``steps`` steps on consecutive batches after one warm-up step (for the
-    compiled one, the warm-up step is where tracing happens).
+    Returns a :class:`lesson4_support.keras_training.StepTimes`, or ``None`` when
+    TensorFlow is not installed (as on some GPU machines).
     """
     import importlib.util
-
-    from . import runtime
-    from .datasets import to_float
 
     steps = training._check_positive_int("steps", steps)
     batch_size = _check_batch_size(batch_size)
@@ -243,51 +223,31 @@ def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size:
                          f"got {len(images)} images and {len(labels)} labels")
     if importlib.util.find_spec("tensorflow") is None:
         return None
-    runtime.quiet_frameworks()
-    import tensorflow as tf
-    from tensorflow import keras
+    from . import keras_training
+    from .keras_training import keras, tf
 
-    x = to_float(np.asarray(images), flatten=True)
-    y = np.asarray(labels).astype(np.int64)
-    n_batches = len(x) // batch_size
-    device = runtime.tf_device()
+    keras.utils.set_random_seed(seed)
+    with tf.device(runtime.tf_device()):
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(HIDDEN, activation="relu"),
+                                  keras.layers.Dense(10)])
+        optimizer = keras.optimizers.Adam(LEARNING_RATE)
+        loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    def run(compiled: bool) -> float:
-        keras.utils.set_random_seed(seed)
-        with tf.device(device):
-            model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(HIDDEN, activation="relu"),
-                                      keras.layers.Dense(10)])
-            optimizer = keras.optimizers.Adam(LEARNING_RATE)
-            loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        def step(xb, yb):
+            with tf.GradientTape() as tape:
+                loss = loss_function(yb, model(xb, training=True))
+            grads = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))
+            return loss
 
-            def step(xb, yb):
-                with tf.GradientTape() as tape:
-                    loss = loss_function(yb, model(xb, training=True))
-                grads = tape.gradient(loss, model.trainable_variables)
-                optimizer.apply_gradients(zip(grads, model.trainable_variables))
-                return loss
-
-            if compiled:
-                step = tf.function(step)
-            batches = [(tf.constant(x[i * batch_size:(i + 1) * batch_size]),
-                        tf.constant(y[i * batch_size:(i + 1) * batch_size]))
-                       for i in range(min(n_batches, steps + 1))]
-            step(*batches[0]).numpy()  # warm-up (and tracing)
-            started = time.perf_counter()
-            for i in range(steps):
-                loss = step(*batches[(i + 1) % len(batches)])
-            loss.numpy()  # wait for the last step
-            return (time.perf_counter() - started) / steps
-
-    eager = run(compiled=False)
-    compiled = run(compiled=True)
-    return StepTimes(device, eager, compiled, steps)
+        batches = keras_training.mnist_dataset(images, labels, batch_size)
+        return keras_training.time_tf_steps(step, batches, steps=steps)
 
 
-def format_steps(times: StepTimes) -> str:
-    return (f"TensorFlow step on {times.device}: eager {times.eager_seconds * 1e3:.2f} ms, "
-            f"tf.function {times.compiled_seconds * 1e3:.2f} ms ({times.ratio:.1f}x faster, "
-            f"{times.steps} steps each)")
+def format_steps(times) -> str:
+    return (f"TensorFlow step on {runtime.tf_device()}: eager {times.eager * 1e3:.2f} ms, "
+            f"tf.function {times.compiled * 1e3:.2f} ms ({times.ratio:.1f}x faster, "
+            f"fastest of several rounds of {times.steps} steps)")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -308,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batches", type=int, default=None, help="shorten each epoch (quick checks)")
     args = parser.parse_args(argv)
 
-    from . import datasets, runtime
+    from . import datasets
 
     runtime.quiet_frameworks()
     devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]

@@ -1,9 +1,5 @@
 """GIF writing: frame count, pixel size, byte-for-byte repeatability and input checks."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

@@ -73,9 +73,6 @@ def test_bad_shapes_raise_clear_errors():
 
 
 def test_graph_diagram_is_written_byte_for_byte_the_same(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figures.use_house_style()

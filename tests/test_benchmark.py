@@ -89,7 +89,16 @@ def test_bad_input_is_refused(tiny):
         benchmark.tensorflow_step_times(images[:10], labels[:10])
 
 
-def test_step_times_ratio():
-    times = benchmark.StepTimes("/CPU:0", eager_seconds=0.03, compiled_seconds=0.003, steps=10)
-    assert times.ratio == pytest.approx(10)
-    assert "eager 30.00 ms" in benchmark.format_steps(times)
+def test_step_times_line():
+    from lesson4_support.keras_training import StepTimes
+
+    times = StepTimes(eager=0.03, compiled=0.003, trace=0.4, steps=10)
+    line = benchmark.format_steps(times)
+    assert "eager 30.00 ms" in line and "tf.function 3.00 ms" in line and "10.0x faster" in line
+
+
+def test_tensorflow_step_times_measures_both_variants():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
+    times = benchmark.tensorflow_step_times(images, rng.integers(0, 10, 256), batch_size=64, steps=3)
+    assert times.steps == 3 and times.eager > 0 and times.compiled > 0

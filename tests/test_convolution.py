@@ -1,9 +1,5 @@
 """Tests for lesson4_support.convolution: arithmetic and reference convolution against PyTorch."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest

@@ -1,20 +1,10 @@
 """The network and perceptron diagrams: drawn, written and repeatable byte for byte."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import pytest
 from PIL import Image
 
 from lesson4_support import diagrams, figures
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def count_circles(fig):

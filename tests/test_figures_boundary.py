@@ -1,20 +1,10 @@
 """figures.plot_decision_boundary: what it draws, and clear errors for bad input."""
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from lesson4_support import figures
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def points():

@@ -1,20 +1,10 @@
 """Tests for the MNIST and training plots in lesson4_support.figures."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lesson4_support import figures  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from lesson4_support import figures
 
 
 def test_digit_grid_draws_one_panel_per_image_with_titles():

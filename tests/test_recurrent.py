@@ -184,9 +184,6 @@ def test_gradient_norms_reject_bad_inputs():
 
 
 def test_unrolled_diagram_is_byte_for_byte_repeatable(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figures.use_house_style()
