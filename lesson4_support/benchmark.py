@@ -3,15 +3,21 @@
     python -m lesson4_support.benchmark            # CPU, and CUDA when present
     python -m lesson4_support.benchmark --device cpu
 
-Both ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
-50,000 training images (the lesson's split), 64 images per batch, for one epoch:
+All three ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
+50,000 training images (the lesson's split), 64 images per batch, for one epoch, and keep
+the epoch's average loss:
 
-* **syllabus style**: torchvision's ``MNIST`` dataset with the per-sample transforms
-  ``ToTensor()`` and ``Normalize(...)``, read through a ``DataLoader``; each batch is then
-  moved to the device.  Every image goes through PIL and two transforms in Python.
+* **syllabus style, as written**: torchvision's ``MNIST`` dataset with the per-sample
+  transforms ``ToTensor()`` and ``Normalize(...)``, read through a ``DataLoader`` with
+  ``num_workers=4`` (and ``pin_memory=True`` when the device is a GPU), as the syllabus's
+  GPU-ready loop sets it; each batch is moved to the device and ``loss.item()`` is read
+  every step.  Every image goes through PIL and two transforms in Python.
+* **syllabus style, one process**: the same loop with ``num_workers=0``, the loader of the
+  syllabus's first MNIST loop; on a machine with few cores this is the faster of the two.
 * **optimized**: the images are converted once into one float tensor that lives on the
   device, and each epoch slices it with a shuffled index; no per-sample Python work.
-  Adam runs as its fused implementation (``fused=True``), one update for all parameters.
+  Adam runs as its fused implementation (``fused=True``), one update for all parameters,
+  and the loss is summed on the device and read once per epoch.
 
 The one-off conversion is timed separately.  When TensorFlow is installed, a second
 section times one training step of the same network run eagerly and compiled with
@@ -22,13 +28,16 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from . import runtime, training
 
 BATCH_SIZE = 64
+SYLLABUS_WORKERS = 4  # the syllabus's DataLoader setting
 LEARNING_RATE = 1e-3
 HIDDEN = 100
 
@@ -50,7 +59,15 @@ def _check_batch_size(batch_size: int) -> int:
     return training._check_positive_int("batch_size", batch_size)
 
 
-# --------------------------------------------------------------------------- the two ways
+# --------------------------------------------------------------------------- the ways
+
+
+class Epoch(NamedTuple):
+    """One timed epoch: wall-clock seconds, images trained on, and their average loss."""
+
+    seconds: float
+    images: int
+    mean_loss: float
 
 
 def syllabus_dataset(root, indices=None):
@@ -69,34 +86,51 @@ def syllabus_dataset(root, indices=None):
 
 
 def syllabus_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
-                   seed: int = 0, max_batches: int | None = None) -> tuple[float, int]:
-    """Train one epoch the syllabus way; returns ``(seconds, images seen)``.
+                   seed: int = 0, max_batches: int | None = None, num_workers: int = 0,
+                   caught: list[str] | None = None) -> Epoch:
+    """Train one epoch the syllabus way.
 
     ``dataset`` yields ``(image tensor, label)`` pairs, transformed one sample at a time.
+    ``num_workers`` worker processes prepare the batches (0: the training process itself);
+    their start-up is part of the epoch, as it is in the syllabus's loop.  Warnings the
+    ``DataLoader`` raises (PyTorch warns when there are more workers than cores) are
+    appended to ``caught`` instead of being printed.
     """
     import torch
     from torch.utils.data import DataLoader
 
     batch_size = _check_batch_size(batch_size)
+    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+        raise ValueError(f"num_workers must be a whole number >= 0, got {num_workers!r}")
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
     device = torch.device(device)
     model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_function = torch.nn.CrossEntropyLoss()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
-    seen = 0
-    with training.Timer(device) as timer:
-        for number, (images, labels) in enumerate(loader, start=1):
-            images, labels = images.to(device), labels.to(device)
-            loss = loss_function(model(images), labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            seen += len(labels)
-            if max_batches is not None and number >= max_batches:
-                break
-    return timer.seconds, seen
+    seen, epoch_loss = 0, 0.0
+    with warnings.catch_warnings(record=True) as raised:
+        warnings.simplefilter("always")
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
+                            pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(seed))
+        with training.Timer(device) as timer:
+            for number, (images, labels) in enumerate(loader, start=1):
+                images, labels = images.to(device), labels.to(device)
+                loss = loss_function(model(images), labels)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                epoch_loss += loss.item()
+                seen += len(labels)
+                if max_batches is not None and number >= max_batches:
+                    break
+    for warning in raised:
+        message = " ".join(str(warning.message).split())
+        if caught is None:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+        elif message not in caught:
+            caught.append(message)
+    return Epoch(timer.seconds, seen, epoch_loss / number)
 
 
 def to_device_tensors(images: np.ndarray, labels: np.ndarray, device):
@@ -109,7 +143,7 @@ def to_device_tensors(images: np.ndarray, labels: np.ndarray, device):
 
 
 def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
-                    seed: int = 0, max_batches: int | None = None) -> tuple[float, int]:
+                    seed: int = 0, max_batches: int | None = None) -> Epoch:
     """Train one epoch on tensors already on the device, sliced with a shuffled index."""
     import torch
 
@@ -124,7 +158,7 @@ def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LE
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one fused update for all parameters
     loss_function = torch.nn.CrossEntropyLoss()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(device)
-    seen = 0
+    seen, loss_sum = 0, torch.zeros((), device=device)
     with training.Timer(device) as timer:
         for number, start in enumerate(range(0, len(x), batch_size), start=1):
             batch = order[start:start + batch_size]
@@ -132,10 +166,12 @@ def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LE
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            loss_sum += loss.detach()  # stays on the device: no wait for the GPU each step
             seen += len(batch)
             if max_batches is not None and number >= max_batches:
                 break
-    return timer.seconds, seen
+        mean_loss = loss_sum.item() / number  # read once, inside the timed epoch
+    return Epoch(timer.seconds, seen, mean_loss)
 
 
 # --------------------------------------------------------------------------- one device
@@ -146,15 +182,24 @@ class EpochTimes:
     """One epoch each way on one device."""
 
     device: str
-    syllabus_seconds: float
+    syllabus_seconds: float  # the syllabus's loop as written, with SYLLABUS_WORKERS workers
+    single_process_seconds: float  # the same loop, num_workers=0
     optimized_seconds: float
     conversion_seconds: float
     samples: int
+    workers: int = SYLLABUS_WORKERS
+    cores: int = 1
+    loader_warnings: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
-        """How many times faster the optimized epoch ran."""
+        """How many times faster the optimized epoch ran than the syllabus's loop as written."""
         return self.syllabus_seconds / self.optimized_seconds
+
+    @property
+    def single_process_ratio(self) -> float:
+        """How many times faster the optimized epoch ran than the one-process DataLoader loop."""
+        return self.single_process_seconds / self.optimized_seconds
 
     @property
     def samples_per_second(self) -> float:
@@ -162,13 +207,24 @@ class EpochTimes:
         return training.per_second(self.samples, self.optimized_seconds)
 
 
+def usable_cores() -> int:
+    """CPU cores this process may run on (what PyTorch's DataLoader compares workers with)."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
-            warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0) -> EpochTimes:
-    """Time one epoch the syllabus way (``dataset``) and one the optimized way (``images``, ``labels``).
+            warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0,
+            workers: int = SYLLABUS_WORKERS) -> EpochTimes:
+    """Time one epoch each way: the syllabus's loop with ``workers`` workers and with none
+    (both on ``dataset``), and the optimized loop (on ``images``, ``labels``).
 
     ``dataset`` and the arrays must hold the same images.  A few warm-up batches run first
-    each way (a GPU's first kernels include start-up costs); both timed epochs start from
-    the same freshly seeded model.  ``max_batches`` shortens both epochs alike (for tests).
+    (a GPU's first kernels include start-up costs); every timed epoch starts from the same
+    freshly seeded model.  ``max_batches`` shortens the epochs alike (for tests).
     """
     import torch
 
@@ -177,30 +233,37 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
         raise ValueError(f"the dataset ({len(dataset)}), images ({len(images)}) and labels ({len(labels)}) "
                          "must hold the same number of samples")
     device = torch.device(device)
+    caught: list[str] = []
+    options = dict(batch_size=batch_size, seed=seed, max_batches=max_batches)
     if warmup_batches:
         syllabus_epoch(make_model(seed=seed), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
-    syllabus_seconds, seen_syllabus = syllabus_epoch(make_model(seed=seed), dataset, device,
-                                                     batch_size=batch_size, seed=seed, max_batches=max_batches)
+    written = syllabus_epoch(make_model(seed=seed), dataset, device, num_workers=workers, caught=caught, **options)
+    one_process = syllabus_epoch(make_model(seed=seed), dataset, device, **options)
     x, y, conversion = to_device_tensors(images, labels, device)
     if warmup_batches:
         optimized_epoch(make_model(seed=seed), x, y, batch_size=batch_size, max_batches=warmup_batches)
-    optimized_seconds, seen = optimized_epoch(make_model(seed=seed), x, y, batch_size=batch_size, seed=seed,
-                                              max_batches=max_batches)
-    if seen != seen_syllabus:  # pragma: no cover - both loops walk the same number of batches
-        raise RuntimeError(f"the two loops saw different numbers of images ({seen_syllabus} and {seen})")
-    return EpochTimes(runtime.device_description(device), syllabus_seconds, optimized_seconds, conversion, seen)
+    optimized = optimized_epoch(make_model(seed=seed), x, y, **options)
+    if not written.images == one_process.images == optimized.images:  # pragma: no cover - same batches
+        raise RuntimeError(f"the loops saw different numbers of images ({written.images}, "
+                           f"{one_process.images}, {optimized.images})")
+    return EpochTimes(runtime.device_description(device), written.seconds, one_process.seconds, optimized.seconds,
+                      conversion, optimized.images, workers, usable_cores(), caught)
 
 
 def format_table(rows: list[EpochTimes]) -> str:
-    """The side-by-side table ``main`` prints."""
+    """The side-by-side table ``main`` prints, with any warnings the workers' loader raised."""
     if not rows:
         raise ValueError("no timings to format")
-    header = (f"{'device':<28} {'syllabus style':>15} {'optimized':>11} {'speed-up':>9} "
-              f"{'optimized images/s':>19} {'one-off conversion':>19}")
-    lines = [header, "-" * len(header)]
+    header = (f"{'device':<28} {'syllabus loop':>14} {'one process':>12} {'optimized':>10} "
+              f"{'speed-up':>16} {'optimized images/s':>19} {'one-off conversion':>19}")
+    lines = [header, f"{'':<28} {f'({rows[0].workers} workers)':>14} {'(0 workers)':>12} {'':>10} "
+                     f"{f'(vs {rows[0].workers}w / vs 0w)':>16}", "-" * len(header)]
     for row in rows:
-        lines.append(f"{row.device:<28} {row.syllabus_seconds:>13.2f} s {row.optimized_seconds:>9.2f} s "
-                     f"{row.ratio:>8.1f}x {row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
+        lines.append(f"{row.device:<28} {row.syllabus_seconds:>12.2f} s {row.single_process_seconds:>10.2f} s "
+                     f"{row.optimized_seconds:>8.2f} s {row.ratio:>7.1f}x /{row.single_process_ratio:>6.1f}x "
+                     f"{row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
+    for message in dict.fromkeys(m for row in rows for m in row.loader_warnings):
+        lines.append(f"PyTorch warned: {message}")
     return "\n".join(lines)
 
 
@@ -277,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     train_idx, _ = datasets.split_indices(60_000)
     dataset = syllabus_dataset(files.root, train_idx)
     print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
-          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way", flush=True)
+          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way, "
+          f"{usable_cores()} CPU cores", flush=True)
     rows = []
     for device in devices:
         rows.append(compare(device, dataset, mnist.train_images, mnist.train_labels, max_batches=args.max_batches))

@@ -1,5 +1,7 @@
 """Tests for lesson4_support.benchmark on small synthetic data (no timing assertions)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -46,24 +48,49 @@ def test_per_sample_transforms_match_the_one_off_conversion(tiny):
 
 def test_both_epochs_train_on_every_sample(tiny):
     images, labels, dataset = tiny
-    seconds, seen = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
-    assert seen == 200 and seconds > 0
+    run = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
+    assert run.images == 200 and run.seconds > 0
+    assert 1.0 < run.mean_loss < 5.0  # ten random classes: about ln 10 = 2.3 at the start
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
     model = benchmark.make_model()
     before = model[1].weight.detach().clone()
-    seconds, seen = benchmark.optimized_epoch(model, x, y, batch_size=64)
-    assert seen == 200 and seconds > 0
+    run = benchmark.optimized_epoch(model, x, y, batch_size=64)
+    assert run.images == 200 and run.seconds > 0 and 1.0 < run.mean_loss < 5.0
     assert not torch.equal(before, model[1].weight)  # the weights were trained
 
 
-def test_compare_reports_both_times_and_the_ratio(tiny):
+def test_worker_processes_see_the_same_images(tiny):
+    """The syllabus's loader with worker processes trains on the same batches as without."""
     images, labels, dataset = tiny
-    row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2)
-    assert row.samples == 128
+    one = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
+    two = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64, num_workers=2)
+    assert two.images == one.images == 200
+    assert two.mean_loss == pytest.approx(one.mean_loss, rel=1e-5)
+
+
+def test_loader_warnings_are_collected_not_printed(tiny, recwarn):
+    _, _, dataset = tiny
+    caught = []
+    too_many = benchmark.usable_cores() + 1
+    benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64, max_batches=1,
+                             num_workers=too_many, caught=caught)
+    assert len(caught) == 1 and f"create {too_many} worker processes" in caught[0]
+    assert not [w for w in recwarn if "worker" in str(w.message)]
+
+
+def test_compare_reports_the_times_and_both_ratios(tiny):
+    images, labels, dataset = tiny
+    row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2, workers=1)
+    assert row.samples == 128 and row.workers == 1 and row.cores == benchmark.usable_cores()
     assert row.ratio == pytest.approx(row.syllabus_seconds / row.optimized_seconds)
+    assert row.single_process_ratio == pytest.approx(row.single_process_seconds / row.optimized_seconds)
     assert row.samples_per_second == pytest.approx(128 / row.optimized_seconds)
     table = benchmark.format_table([row])
-    assert "syllabus style" in table and "cpu" in table and f"{row.ratio:.1f}x" in table
+    assert "syllabus loop" in table and "(1 workers)" in table and "cpu" in table
+    assert f"{row.ratio:.1f}x" in table and f"{row.single_process_ratio:.1f}x" in table
+    assert "PyTorch warned" not in table
+    warned = benchmark.format_table([dataclasses.replace(row, loader_warnings=["too many workers"])])
+    assert warned.endswith("PyTorch warned: too many workers")
 
 
 def test_make_model_has_the_lesson_shape():
@@ -78,6 +105,8 @@ def test_bad_input_is_refused(tiny):
         benchmark.compare("cpu", dataset, images[:10], labels[:10])
     with pytest.raises(ValueError, match="batch_size"):
         benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=0)
+    with pytest.raises(ValueError, match="num_workers"):
+        benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", num_workers=-1)
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
     with pytest.raises(ValueError, match="one label each"):
         benchmark.optimized_epoch(benchmark.make_model(), x, y[:5])
