@@ -93,7 +93,7 @@ def syllabus_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: 
     ``dataset`` yields ``(image tensor, label)`` pairs, transformed one sample at a time.
     ``num_workers`` worker processes prepare the batches (0: the training process itself);
     their start-up is part of the epoch, as it is in the syllabus's loop.  Warnings the
-    ``DataLoader`` raises (PyTorch warns when there are more workers than cores) are
+    loop raises (PyTorch warns when there are more workers than cores) are
     appended to ``caught`` instead of being printed.
     """
     import torch
@@ -263,7 +263,7 @@ def format_table(rows: list[EpochTimes]) -> str:
                      f"{row.optimized_seconds:>8.2f} s {row.ratio:>7.1f}x /{row.single_process_ratio:>6.1f}x "
                      f"{row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
     for message in dict.fromkeys(m for row in rows for m in row.loader_warnings):
-        lines.append(f"PyTorch warned: {message}")
+        lines.append(f"warning from the DataLoader loop: {message}")
     return "\n".join(lines)
 
 

@@ -88,9 +88,9 @@ def test_compare_reports_the_times_and_both_ratios(tiny):
     table = benchmark.format_table([row])
     assert "syllabus loop" in table and "(1 workers)" in table and "cpu" in table
     assert f"{row.ratio:.1f}x" in table and f"{row.single_process_ratio:.1f}x" in table
-    assert "PyTorch warned" not in table
+    assert "warning from the DataLoader loop" not in table
     warned = benchmark.format_table([dataclasses.replace(row, loader_warnings=["too many workers"])])
-    assert warned.endswith("PyTorch warned: too many workers")
+    assert warned.endswith("warning from the DataLoader loop: too many workers")
 
 
 def test_make_model_has_the_lesson_shape():
