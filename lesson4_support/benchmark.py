@@ -293,16 +293,8 @@ def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size:
     with tf.device(runtime.tf_device()):
         model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(HIDDEN, activation="relu"),
                                   keras.layers.Dense(10)])
-        optimizer = keras.optimizers.Adam(LEARNING_RATE)
-        loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-        def step(xb, yb):
-            with tf.GradientTape() as tape:
-                loss = loss_function(yb, model(xb, training=True))
-            grads = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables))
-            return loss
-
+        step = keras_training.gradient_step(model, keras.optimizers.Adam(LEARNING_RATE),
+                                            keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         batches = keras_training.mnist_dataset(images, labels, batch_size)
         return keras_training.time_tf_steps(step, batches, steps=steps)
 

@@ -6,8 +6,9 @@ chapter, where the reader sees it.  This module holds what would only distract t
 * :func:`mnist_dataset` turns the uint8 arrays of :func:`lesson4_support.datasets.load_mnist`
   into a ``tf.data`` pipeline of flattened, standardized batches (the same split the
   PyTorch chapters use);
-* :func:`time_tf_steps` measures seconds per training step run eagerly and compiled
-  with ``tf.function``;
+* :func:`gradient_step` builds the chapter's ``GradientTape`` step for a given model, for
+  timing it outside the chapter, and :func:`time_tf_steps` measures seconds per training
+  step run eagerly and compiled with ``tf.function``;
 * :class:`EpochLogger` is a Keras callback that prints one plain line per epoch, to use
   with ``fit(..., verbose=0)`` instead of Keras's progress bar.
 
@@ -119,6 +120,24 @@ class StepTimes:
             f"eager {1000 * self.eager:.2f} ms/step, compiled {1000 * self.compiled:.2f} ms/step "
             f"(x{self.ratio:.1f}), tracing {self.trace:.2f} s"
         )
+
+
+def gradient_step(model, optimizer, loss_function) -> Callable:
+    """A plain (eager) training step ``step(x, y) -> loss`` for ``model``, as chapter 10 writes it.
+
+    The loss is ``loss_function(y, model(x))`` plus the model's own penalties
+    (``model.losses``, such as L2 regularizers) when it has any.
+    """
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_function(y, model(x, training=True))
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return step
 
 
 def _collect_batches(batches: Iterable, count: int) -> list:

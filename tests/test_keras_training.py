@@ -13,6 +13,9 @@ tf = keras_training.tf
 keras = keras_training.keras
 
 
+SPARSE_CE = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
 def fake_mnist(n=10, seed=0):
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
@@ -24,19 +27,6 @@ def small_model():
     inputs = keras.Input(shape=(784,))
     outputs = keras.layers.Dense(10)(keras.layers.Dense(4, activation="relu")(inputs))
     return keras.Model(inputs, outputs)
-
-
-def make_step(model, optimizer):
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def step(x, y):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    return step
 
 
 # --------------------------------------------------------------------------- mnist_dataset
@@ -105,13 +95,27 @@ def test_time_tf_steps_times_both_ways_and_trains_the_model():
     model = small_model()
     before = [w.copy() for w in model.get_weights()]
     data = keras_training.mnist_dataset(images, labels, batch_size=8)
-    times = keras_training.time_tf_steps(make_step(model, keras.optimizers.SGD(0.01)), data, steps=3, repeats=2, warmup=1)
+    step = keras_training.gradient_step(model, keras.optimizers.SGD(0.01), SPARSE_CE)
+    times = keras_training.time_tf_steps(step, data, steps=3, repeats=2, warmup=1)
     assert times.steps == 3
     assert times.eager > 0 and times.compiled > 0 and times.trace > 0
     assert times.ratio == pytest.approx(times.eager / times.compiled)
     assert times.per_epoch(10) == pytest.approx((10 * times.eager, 10 * times.compiled))
     assert "ms/step" in str(times)
     assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_gradient_step_adds_the_models_penalties_to_the_loss():
+    keras.utils.set_random_seed(0)
+    images, labels = fake_mnist(8)
+    x, y = next(iter(keras_training.mnist_dataset(images, labels, batch_size=8)))
+    inputs = keras.Input(shape=(784,))
+    model = keras.Model(inputs, keras.layers.Dense(10, kernel_regularizer=keras.regularizers.L2(0.5))(inputs))
+    data_loss = float(SPARSE_CE(y, model(x)))
+    penalty = float(0.5 * tf.reduce_sum(model.layers[-1].kernel ** 2))
+    loss = keras_training.gradient_step(model, keras.optimizers.SGD(0.0), SPARSE_CE)(x, y)
+    assert penalty > 1.0
+    assert float(loss) == pytest.approx(data_loss + penalty, rel=1e-5)
 
 
 def test_time_tf_steps_accepts_a_tf_function_and_counts_calls():
