@@ -15,6 +15,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .checks import check_int
+
 
 def figure_to_rgb(fig) -> np.ndarray:
     """Render a Matplotlib figure to an ``(height, width, 3)`` uint8 array."""
@@ -80,8 +82,7 @@ def animate(draw: Callable[[object, int], None], n_frames: int, path: str | os.P
     """
     import matplotlib.pyplot as plt
 
-    if not isinstance(n_frames, (int, np.integer)) or n_frames < 1:
-        raise ValueError(f"n_frames must be a positive integer, got {n_frames!r}")
+    n_frames = check_int(n_frames, "n_frames")
     if not callable(draw):
         raise TypeError("draw must be a function draw(fig, frame_number)")
     fig = plt.figure(figsize=figsize, dpi=dpi)

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import runtime, training
+from .checks import check_int
 
 BATCH_SIZE = 64
 SYLLABUS_WORKERS = 4  # the syllabus's DataLoader setting
@@ -50,13 +51,13 @@ def make_model(hidden: int = HIDDEN, seed: int = 0):
     import torch
     from torch import nn
 
-    hidden = training._check_positive_int("hidden", hidden)
+    hidden = check_int(hidden, "hidden")
     torch.manual_seed(seed)
     return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 
 def _check_batch_size(batch_size: int) -> int:
-    return training._check_positive_int("batch_size", batch_size)
+    return check_int(batch_size, "batch_size")
 
 
 # --------------------------------------------------------------------------- the ways
@@ -100,8 +101,7 @@ def syllabus_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: 
     from torch.utils.data import DataLoader
 
     batch_size = _check_batch_size(batch_size)
-    if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
-        raise ValueError(f"num_workers must be a whole number >= 0, got {num_workers!r}")
+    num_workers = check_int(num_workers, "num_workers", 0)
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
     device = torch.device(device)
@@ -279,7 +279,7 @@ def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size:
     """
     import importlib.util
 
-    steps = training._check_positive_int("steps", steps)
+    steps = check_int(steps, "steps")
     batch_size = _check_batch_size(batch_size)
     if len(images) < batch_size or len(images) != len(labels):
         raise ValueError(f"need at least one batch ({batch_size}) of images with one label each, "

@@ -24,18 +24,11 @@ from typing import Mapping
 
 import numpy as np
 
+from .checks import check_int
 from .figures import DIVERGING, PALETTE, SEQUENTIAL
 
 
 # --------------------------------------------------------------------------- arithmetic
-
-
-def _check_int(value, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:
@@ -43,8 +36,8 @@ def _pair(value, name: str, minimum: int) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be one integer or a (height, width) pair, got {value!r}")
-        return (_check_int(value[0], f"{name}[0]", minimum), _check_int(value[1], f"{name}[1]", minimum))
-    number = _check_int(value, name, minimum)
+        return (check_int(value[0], f"{name}[0]", minimum), check_int(value[1], f"{name}[1]", minimum))
+    number = check_int(value, name, minimum)
     return number, number
 
 
@@ -55,11 +48,11 @@ def output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, 
     formula PyTorch and TensorFlow use.  A kernel that does not fit in the padded input is
     an error rather than a size of zero.
     """
-    size = _check_int(size, "size", 1)
-    kernel_size = _check_int(kernel_size, "kernel_size", 1)
-    stride = _check_int(stride, "stride", 1)
-    padding = _check_int(padding, "padding", 0)
-    dilation = _check_int(dilation, "dilation", 1)
+    size = check_int(size, "size", 1)
+    kernel_size = check_int(kernel_size, "kernel_size", 1)
+    stride = check_int(stride, "stride", 1)
+    padding = check_int(padding, "padding", 0)
+    dilation = check_int(dilation, "dilation", 1)
     span = dilation * (kernel_size - 1) + 1  # how many input cells the (dilated) kernel covers
     padded = size + 2 * padding
     if span > padded:
@@ -281,7 +274,7 @@ def sliding_kernel_gif(image, kernel, feature_map, path: str | os.PathLike, *, s
     image = _check_map(image, "image")
     kernel = _check_map(kernel, "kernel")
     feature_map = _check_map(feature_map, "feature_map")
-    stride = _check_int(stride, "stride", 1)
+    stride = check_int(stride, "stride", 1)
     expected = output_shape(image.shape, kernel.shape, stride)
     if feature_map.shape != expected:
         raise ValueError(f"feature_map has shape {feature_map.shape}, but a {kernel.shape} kernel with stride "

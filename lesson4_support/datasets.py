@@ -33,6 +33,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from . import runtime
+from .checks import check_int
 
 #: The four files torchvision expects, with their byte sizes and MD5 checksums.
 MNIST_FILES: dict[str, tuple[int, str]] = {
@@ -293,10 +294,8 @@ class MnistArrays:
 
 def split_indices(n: int, n_val: int = VALIDATION_SIZE, seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
     """A fixed, seeded permutation of ``range(n)`` cut into (train, validation) indices."""
-    if not isinstance(n, (int, np.integer)) or n <= 0:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not isinstance(n_val, (int, np.integer)) or not 0 < n_val < n:
-        raise ValueError(f"n_val must be an integer between 1 and n-1={n - 1}, got {n_val!r}")
+    n = check_int(n, "n", 2)
+    n_val = check_int(n_val, "n_val", 1, n - 1)
     order = np.random.default_rng(seed).permutation(n)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
@@ -372,8 +371,7 @@ def toy_data(name: str, n_samples: int = 200, *, noise: float | None = None, see
 
     if name not in TOY_DATASETS:
         raise ValueError(f"unknown toy data set {name!r}; choose one of {', '.join(TOY_DATASETS)}")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 4:
-        raise ValueError(f"n_samples must be an integer of at least 4, got {n_samples!r}")
+    n_samples = check_int(n_samples, "n_samples", 4)
     if noise is not None and noise < 0:
         raise ValueError(f"noise must be non-negative, got {noise}")
     if name == "separable":

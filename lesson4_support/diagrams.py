@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .checks import check_int
 from .figures import PALETTE
 
 #: Fill and edge colours per kind of node.
@@ -23,14 +24,6 @@ _OUTPUT = ("#D3F0E6", PALETTE[2])
 _OPERATION = ("#F2F2F2", "0.25")
 _EDGE = "0.45"
 _MAX_NODES = 12
-
-
-def _check_count(value, name: str, low: int = 1, high: int = _MAX_NODES) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high} (a diagram stays readable), got {value}")
-    return int(value)
 
 
 def _canvas(width: float, height: float, xlim, ylim):
@@ -105,7 +98,7 @@ def network_diagram(layer_sizes: Sequence[int] = (3, 4, 4, 2), *, layer_names: S
     """
     if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
         raise TypeError(f"layer_sizes must be a sequence of node counts such as (3, 4, 2), got {layer_sizes!r}")
-    sizes = [_check_count(n, f"layer_sizes[{i}]") for i, n in enumerate(layer_sizes)]
+    sizes = [check_int(n, f"layer_sizes[{i}]", 1, _MAX_NODES) for i, n in enumerate(layer_sizes)]
     if len(sizes) < 2:
         raise ValueError(f"a network needs at least an input and an output layer, got {len(sizes)} layer(s)")
     if layer_names is None:
@@ -136,7 +129,7 @@ def network_diagram(layer_sizes: Sequence[int] = (3, 4, 4, 2), *, layer_names: S
 
 def weighted_sum_diagram(n_inputs: int = 3):
     """Inputs, weights on the edges and one output node computing their weighted sum plus a bias."""
-    n = _check_count(n_inputs, "n_inputs", 1, 8)
+    n = check_int(n_inputs, "n_inputs", 1, 8)
     ys = _column(n, 1.1)
     top = max(ys.max(), 0.0)
     fig, ax = _canvas(6.4, 1.0 * n + 1.6, (-0.9, 5.9), (ys.min() - 0.8, top + 1.2))
@@ -163,7 +156,7 @@ def perceptron_diagram(n_inputs: int = 3, *, simplified: bool = False):
     with the bias, the step activation and the output.  The simplified form puts the weights
     on the edges and groups the sum and the activation into one neuron.
     """
-    n = _check_count(n_inputs, "n_inputs", 1, 8)
+    n = check_int(n_inputs, "n_inputs", 1, 8)
     if not isinstance(simplified, bool):
         raise TypeError(f"simplified must be True or False, got {simplified!r}")
     ys = _column(n, 1.1)

@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from .checks import check_int
+
 #: Okabe-Ito colours, in the order chapters use them.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 #: Sequential colour map for heat maps and images of values.
@@ -218,9 +220,7 @@ def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, c
         raise ValueError(f"got {len(titles)} titles for {n} images: pass one title per image")
     if title_colors is not None and len(title_colors) != n:
         raise ValueError(f"got {len(title_colors)} title colours for {n} images: pass one per image")
-    if isinstance(ncols, bool) or not isinstance(ncols, (int, np.integer)) or ncols < 1:
-        raise ValueError(f"ncols must be a positive integer, got {ncols!r}")
-    ncols = min(int(ncols), n)
+    ncols = min(check_int(ncols, "ncols"), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles else 1.0)),
                              squeeze=False)

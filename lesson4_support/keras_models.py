@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import runtime
+from .checks import check_int
 
 runtime.quiet_frameworks()
 runtime.import_order_guard()
@@ -25,12 +26,6 @@ import keras  # noqa: E402  (must come after the two calls above)
 
 #: Hidden-layer activations accepted by :func:`make_mlp` (Keras's own names).
 ACTIVATIONS = ("relu", "sigmoid", "tanh")
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class DenseLayer(keras.layers.Layer):
@@ -44,7 +39,7 @@ class DenseLayer(keras.layers.Layer):
 
     def __init__(self, units: int, activation: Callable | None = keras.ops.sigmoid, **kwargs):
         super().__init__(**kwargs)
-        self.units = _positive_int(units, "units")
+        self.units = check_int(units, "units")
         if activation is not None and not callable(activation):
             raise TypeError(f"activation must be a function such as keras.ops.sigmoid, or None; got {activation!r}")
         self.activation = activation
@@ -69,10 +64,10 @@ def make_mlp(n_hidden: int, n_outputs: int, activation: str = "relu", n_inputs: 
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    layers = [] if n_inputs is None else [keras.Input(shape=(_positive_int(n_inputs, "n_inputs"),))]
+    layers = [] if n_inputs is None else [keras.Input(shape=(check_int(n_inputs, "n_inputs"),))]
     layers += [
-        keras.layers.Dense(_positive_int(n_hidden, "n_hidden"), activation=activation),
-        keras.layers.Dense(_positive_int(n_outputs, "n_outputs")),
+        keras.layers.Dense(check_int(n_hidden, "n_hidden"), activation=activation),
+        keras.layers.Dense(check_int(n_outputs, "n_outputs")),
     ]
     return keras.Sequential(layers)
 

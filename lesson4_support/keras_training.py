@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Mapping
 import numpy as np
 
 from . import runtime
+from .checks import check_int
 from .datasets import MNIST_MEAN, MNIST_STD
 
 
@@ -39,12 +40,6 @@ IMAGE_PIXELS = 28 * 28
 
 
 # --------------------------------------------------------------------------- input pipeline
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def mnist_dataset(images, labels, batch_size: int = 64, *, shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
@@ -73,9 +68,8 @@ def mnist_dataset(images, labels, batch_size: int = 64, *, shuffle: bool = False
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
     if len(images) == 0:
         raise ValueError("images and labels are empty")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    batch_size = check_int(batch_size, "batch_size")
+    seed = check_int(seed, "seed", 0)
 
     with tf.device("/CPU:0"):  # the pipeline runs on the CPU; batches move to a GPU when used
         pixels = tf.constant(images)
@@ -112,7 +106,7 @@ class StepTimes:
 
     def per_epoch(self, steps_per_epoch: int) -> tuple[float, float]:
         """Extrapolated seconds per epoch of ``steps_per_epoch`` steps: ``(eager, compiled)``."""
-        steps_per_epoch = _check_positive_int(steps_per_epoch, "steps_per_epoch")
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch")
         return self.eager * steps_per_epoch, self.compiled * steps_per_epoch
 
     def __str__(self) -> str:
@@ -181,10 +175,9 @@ def time_tf_steps(step: Callable, batches: Iterable, *, steps: int = 20, repeats
     """
     if not callable(step):
         raise TypeError(f"step must be a function step(x, y), got {type(step).__name__}")
-    steps = _check_positive_int(steps, "steps")
-    repeats = _check_positive_int(repeats, "repeats")
-    if isinstance(warmup, bool) or not isinstance(warmup, (int, np.integer)) or warmup < 0:
-        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    steps = check_int(steps, "steps")
+    repeats = check_int(repeats, "repeats")
+    warmup = check_int(warmup, "warmup", 0)
     eager_step = getattr(step, "python_function", step)
     data = _collect_batches(batches, steps)
 
@@ -207,8 +200,7 @@ def epoch_line(epoch: int, logs: Mapping[str, float], seconds: float | None = No
 
     ``epoch`` counts from 1.  Names ending in ``accuracy`` are shown as percentages.
     """
-    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 1:
-        raise ValueError(f"epoch must be an integer counted from 1, got {epoch!r}")
+    epoch = check_int(epoch, "epoch")
     if not isinstance(logs, Mapping):
         raise TypeError(f"logs must map metric names to numbers, got {type(logs).__name__}")
     parts = [f"epoch {int(epoch):2d}"]

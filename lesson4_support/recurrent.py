@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import figures
+from .checks import check_int
 
 PARAM_NAMES = ("W_xh", "W_hh", "b")
 
@@ -207,9 +208,7 @@ def unrolled_rnn_figure(steps: int = 4):
     """
     import matplotlib.pyplot as plt
 
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 2 <= steps <= 6:
-        raise ValueError(f"steps must be an integer from 2 to 6, got {steps!r}")
-    steps = int(steps)
+    steps = check_int(steps, "steps", 2, 6)
     cell_face, state_face, input_face = "#cde3f2", "#fbe3b3", "#c8eadf"
     width, height, dx = 0.9, 0.62, 1.55
     fig, ax = plt.subplots(figsize=(3.1 + 1.55 * steps, 3.6))

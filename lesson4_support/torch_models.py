@@ -20,14 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import check_int
+
 #: Hidden-layer activations by name, as PyTorch modules.
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class DenseLayer(nn.Module):
@@ -41,8 +37,8 @@ class DenseLayer(nn.Module):
 
     def __init__(self, n_inputs: int, n_outputs: int, activation: Callable | None = torch.sigmoid):
         super().__init__()
-        n_inputs = _positive_int(n_inputs, "n_inputs")
-        n_outputs = _positive_int(n_outputs, "n_outputs")
+        n_inputs = check_int(n_inputs, "n_inputs")
+        n_outputs = check_int(n_outputs, "n_outputs")
         if activation is not None and not callable(activation):
             raise TypeError(f"activation must be a function such as torch.sigmoid, or None; got {activation!r}")
         # Scaled so the weighted sums start with a spread near 1 whatever the input width.
@@ -65,9 +61,9 @@ def make_mlp(n_inputs: int, n_hidden: int, n_outputs: int, activation: str = "re
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
     return nn.Sequential(
-        nn.Linear(_positive_int(n_inputs, "n_inputs"), _positive_int(n_hidden, "n_hidden")),
+        nn.Linear(check_int(n_inputs, "n_inputs"), check_int(n_hidden, "n_hidden")),
         ACTIVATIONS[activation](),
-        nn.Linear(n_hidden, _positive_int(n_outputs, "n_outputs")),
+        nn.Linear(n_hidden, check_int(n_outputs, "n_outputs")),
     )
 
 

@@ -20,17 +20,13 @@ from typing import Iterable, TextIO
 
 import numpy as np
 
+from .checks import check_int
+
 
 def _check_number(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     return float(value)
-
-
-def _check_positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-    return int(value)
 
 
 # --------------------------------------------------------------------------- history
@@ -55,7 +51,7 @@ class History:
         if not metrics:
             raise ValueError("append needs at least one metric, e.g. append(train_loss=0.3)")
         row = {"epoch": metrics.pop("epoch", len(self._rows) + 1)}
-        row["epoch"] = _check_positive_int("epoch", row["epoch"])
+        row["epoch"] = check_int(row["epoch"], "epoch")
         for name, value in metrics.items():
             row[name] = _check_number(name, value)
         if self._rows and set(row) != set(self._rows[0]):
@@ -149,10 +145,10 @@ class EpochProgress:
 
     def __init__(self, n_epochs: int, n_batches: int, *, steps: int = 10, width: int = 20,
                  live: bool | None = None, stream: TextIO | None = None, header: str | None = None) -> None:
-        self.n_epochs = _check_positive_int("n_epochs", n_epochs)
-        self.n_batches = _check_positive_int("n_batches", n_batches)
-        self.steps = _check_positive_int("steps", steps)
-        self.width = _check_positive_int("width", width, minimum=5)
+        self.n_epochs = check_int(n_epochs, "n_epochs")
+        self.n_batches = check_int(n_batches, "n_batches")
+        self.steps = check_int(steps, "steps")
+        self.width = check_int(width, "width", 5)
         self.stream = sys.stdout if stream is None else stream
         if header is not None and (not isinstance(header, str) or "\n" in header or "\r" in header):
             raise ValueError(f"header must be a single line of text, got {header!r}")
@@ -191,7 +187,7 @@ class EpochProgress:
         return f"epoch {epoch:>{width}}/{self.n_epochs} [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
 
     def _check_epoch(self, epoch: int) -> int:
-        epoch = _check_positive_int("epoch", epoch)
+        epoch = check_int(epoch, "epoch")
         if epoch > self.n_epochs:
             raise ValueError(f"epoch {epoch} is beyond the {self.n_epochs} epochs this bar was made for")
         return epoch
@@ -199,7 +195,7 @@ class EpochProgress:
     def update(self, epoch: int, batch: int) -> None:
         """Report that ``batch`` (1-based) of ``n_batches`` in ``epoch`` is done."""
         epoch = self._check_epoch(epoch)
-        batch = _check_positive_int("batch", batch)
+        batch = check_int(batch, "batch")
         if batch > self.n_batches:
             raise ValueError(f"batch {batch} is beyond the {self.n_batches} batches per epoch")
         self._start()
@@ -301,7 +297,7 @@ class EarlyStopping:
     """
 
     def __init__(self, patience: int = 3, *, min_delta: float = 0.0, mode: str = "min") -> None:
-        self.patience = _check_positive_int("patience", patience)
+        self.patience = check_int(patience, "patience")
         self.min_delta = _check_number("min_delta", min_delta)
         if self.min_delta < 0:
             raise ValueError(f"min_delta must not be negative, got {min_delta}")

@@ -64,8 +64,8 @@ def test_output_size_known_values():
         ((28, 3, 1, 0, 0), ValueError, "dilation"),
         ((2, 3), ValueError, "padded input"),
         ((5, 3, 1, 0, 3), ValueError, "covers 7 cells"),
-        ((28.0, 3), TypeError, "size must be an integer"),
-        ((28, 3, True), TypeError, "stride must be an integer"),
+        ((28.0, 3), TypeError, "size must be a positive integer, got float"),
+        ((28, 3, True), TypeError, "stride must be a positive integer, got bool"),
         ((28, "3"), TypeError, "kernel_size"),
     ],
 )

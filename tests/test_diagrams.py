@@ -32,8 +32,8 @@ def test_network_diagram_names_several_hidden_layers_and_accepts_custom_names():
 
 @pytest.mark.parametrize("sizes, error, match", [
     ((3,), ValueError, "at least an input and an output"),
-    ((3, 0, 2), ValueError, "between 1 and 12"),
-    ((3, 13), ValueError, "between 1 and 12"),
+    ((3, 0, 2), ValueError, "from 1 to 12"),
+    ((3, 13), ValueError, "from 1 to 12"),
     ((3, 2.5), TypeError, "must be an integer"),
     ("32", TypeError, "sequence of node counts"),
     (5, TypeError, "sequence of node counts"),
