@@ -1,7 +1,7 @@
 """Animated GIFs from Matplotlib figures, written byte for byte the same on every run.
 
-A chapter draws each frame with ordinary Matplotlib calls inside a function; this module
-renders the frames to pixels, maps them onto one shared palette and writes the GIF.  With
+A chapter draws each frame with ordinary Matplotlib calls; this module renders the frames
+to pixels, maps them onto one shared palette and writes the GIF.  With
 the same inputs the file is identical, so regenerating the media of an unchanged chapter
 leaves ``git status`` clean.
 """
@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
-
-from .checks import check_int
 
 
 def figure_to_rgb(fig) -> np.ndarray:
@@ -72,29 +70,6 @@ def write_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, *, duration
     partial.write_bytes(buffer.getvalue())
     os.replace(partial, path)
     return path
-
-
-def animate(draw: Callable[[object, int], None], n_frames: int, path: str | os.PathLike, *,
-            figsize=(5.0, 4.0), dpi: int = 80, **gif_options) -> Path:
-    """Call ``draw(fig, i)`` for each frame ``i`` on a cleared figure and write the GIF.
-
-    ``draw`` receives a blank figure and the frame number, and draws that frame.
-    """
-    import matplotlib.pyplot as plt
-
-    n_frames = check_int(n_frames, "n_frames")
-    if not callable(draw):
-        raise TypeError("draw must be a function draw(fig, frame_number)")
-    fig = plt.figure(figsize=figsize, dpi=dpi)
-    try:
-        frames = []
-        for i in range(n_frames):
-            fig.clear()
-            draw(fig, i)
-            frames.append(figure_to_rgb(fig))
-    finally:
-        plt.close(fig)
-    return write_gif(frames, path, **gif_options)
 
 
 def gif_info(path: str | os.PathLike) -> dict:

@@ -1,15 +1,13 @@
 """Network and perceptron diagrams, drawn in code with Matplotlib.
 
 Each function returns a new Matplotlib ``Figure``; a chapter shows it and writes it to the
-media folder with :func:`lesson4_support.figures.save_figure` (or calls
-:func:`write_diagrams` for all of them).  The drawings use only the house palette, and the
-same arguments always give the same picture, so the PNG files are byte for byte repeatable.
+media folder with :func:`lesson4_support.figures.save_figure`.  The drawings use only the
+house palette, and the same arguments always give the same picture, so the PNG files are
+byte for byte repeatable.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -207,31 +205,3 @@ def perceptron_diagram(n_inputs: int = 3, *, simplified: bool = False):
                     (8.2, "output")]:
         ax.text(x, bottom, text, ha="center", va="center", fontsize=10.5)
     return fig
-
-
-#: The diagrams the lesson uses, by file name.
-DIAGRAMS = {
-    "network.png": lambda: network_diagram((3, 4, 4, 2)),
-    "weighted_sum.png": lambda: weighted_sum_diagram(3),
-    "perceptron.png": lambda: perceptron_diagram(3),
-    "perceptron_simplified.png": lambda: perceptron_diagram(3, simplified=True),
-}
-
-
-def write_diagrams(folder: str | os.PathLike | None = None) -> dict[str, Path]:
-    """Draw every diagram in :data:`DIAGRAMS` and write it as a PNG; returns name -> path.
-
-    ``folder`` defaults to the media folder (:func:`lesson4_support.runtime.media_dir`).
-    """
-    import matplotlib.pyplot as plt
-
-    from .figures import save_figure
-
-    written = {}
-    for name, draw in DIAGRAMS.items():
-        fig = draw()
-        try:
-            written[name] = save_figure(fig, name, folder)
-        finally:
-            plt.close(fig)
-    return written

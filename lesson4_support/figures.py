@@ -204,13 +204,11 @@ def _check_images(images) -> np.ndarray:
     return images
 
 
-def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, cmap: str = "gray_r",
-                    title_colors=None):
+def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, cmap: str = "gray_r"):
     """Draw images in a grid, each with an optional title (its label, say); returns the figure.
 
     ``images`` is ``(n, height, width)`` (or ``(n, 1, height, width)``); ``titles`` holds one
-    string per image; ``title_colors`` optionally one colour per title.  Dark ink on white
-    paper (``gray_r``) by default.
+    string per image.  Dark ink on white paper (``gray_r``) by default.
     """
     import matplotlib.pyplot as plt
 
@@ -218,8 +216,6 @@ def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, c
     n = len(images)
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images: pass one title per image")
-    if title_colors is not None and len(title_colors) != n:
-        raise ValueError(f"got {len(title_colors)} title colours for {n} images: pass one per image")
     ncols = min(check_int(ncols, "ncols"), n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles else 1.0)),
@@ -230,8 +226,7 @@ def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, c
             continue
         ax.imshow(images[i], cmap=cmap, interpolation="nearest")
         if titles is not None:
-            color = title_colors[i] if title_colors is not None else "black"
-            ax.set_title(str(titles[i]), fontsize=9, color=color, pad=2)
+            ax.set_title(str(titles[i]), fontsize=9, color="black", pad=2)
     fig.tight_layout(pad=0.3)
     return fig
 

@@ -82,34 +82,6 @@ def test_gif_info_refuses_other_images(tmp_path):
         animation.gif_info(path)
 
 
-# --------------------------------------------------------------------------- animate
-
-
-def test_animate_draws_one_frame_per_call(tmp_path):
-    seen = []
-
-    def draw(fig, i):
-        seen.append(i)
-        fig.add_subplot().plot([0, i], [0, 1])
-
-    path = animation.animate(draw, 4, tmp_path / "a.gif", figsize=(2, 1.5), dpi=50)
-    assert seen == [0, 1, 2, 3]
-    assert animation.gif_info(path)["frames"] == 4
-    assert animation.gif_info(path)["size"] == (100, 75)
-    assert not plt.get_fignums()
-
-
-@pytest.mark.parametrize("n", [0, -1, 2.5])
-def test_animate_rejects_bad_frame_counts(tmp_path, n):
-    with pytest.raises(ValueError, match="n_frames must be a positive integer"):
-        animation.animate(lambda fig, i: None, n, tmp_path / "a.gif")
-
-
-def test_animate_needs_a_function(tmp_path):
-    with pytest.raises(TypeError, match="draw must be a function"):
-        animation.animate("not a function", 2, tmp_path / "a.gif")
-
-
 # --------------------------------------------------------------------------- animate_linear_boundary
 
 

@@ -84,15 +84,25 @@ def test_simplified_must_be_a_bool():
         diagrams.perceptron_diagram(3, simplified="yes")
 
 
-def test_write_diagrams_writes_every_png_and_repeats_byte_for_byte(tmp_path):
+LESSON_DIAGRAMS = {  # as chapters 01 and 02 draw them
+    "network": lambda: diagrams.network_diagram((3, 4, 4, 2)),
+    "weighted_sum": lambda: diagrams.weighted_sum_diagram(n_inputs=3),
+    "perceptron": lambda: diagrams.perceptron_diagram(n_inputs=3),
+    "perceptron_simplified": lambda: diagrams.perceptron_diagram(n_inputs=3, simplified=True),
+}
+
+
+@pytest.mark.parametrize("name", LESSON_DIAGRAMS)
+def test_each_diagram_saves_as_a_png_and_repeats_byte_for_byte(tmp_path, name):
     figures.use_house_style()
-    first = diagrams.write_diagrams(tmp_path / "a")
-    second = diagrams.write_diagrams(tmp_path / "b")
-    assert set(first) == set(diagrams.DIAGRAMS) == set(second)
-    for name, path in first.items():
-        with Image.open(path) as image:
-            assert image.format == "PNG"
-            width, height = image.size
-            assert width > 300 and height > 150
-        assert path.read_bytes() == second[name].read_bytes(), f"{name} changed between two runs"
-    assert not plt.get_fignums(), "write_diagrams left figures open"
+    written = []
+    for run in ("a", "b"):
+        fig = LESSON_DIAGRAMS[name]()
+        written.append(figures.save_figure(fig, f"{name}.png", tmp_path / run))
+        plt.close(fig)
+    with Image.open(written[0]) as image:
+        assert image.format == "PNG"
+        width, height = image.size
+        assert width > 300 and height > 150
+    assert written[0].read_bytes() == written[1].read_bytes(), f"{name} changed between two runs"
+    assert not plt.get_fignums(), "a diagram left figures open"
