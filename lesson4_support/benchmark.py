@@ -71,18 +71,24 @@ class Epoch(NamedTuple):
     mean_loss: float
 
 
+def syllabus_transform():
+    """The per-sample transform of the syllabus's loop: PIL image -> ``ToTensor`` -> ``Normalize``."""
+    from torchvision import transforms
+
+    from .datasets import MNIST_MEAN, MNIST_STD
+
+    return transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+
+
 def syllabus_dataset(root, indices=None):
-    """torchvision's MNIST training set with per-sample ``ToTensor`` + ``Normalize``.
+    """torchvision's MNIST training set with :func:`syllabus_transform` applied per sample.
 
     ``indices`` restricts it to a subset (the lesson's 50,000 training images).
     """
     from torch.utils.data import Subset
-    from torchvision import datasets as tv_datasets, transforms
+    from torchvision import datasets as tv_datasets
 
-    from .datasets import MNIST_MEAN, MNIST_STD
-
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
-    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=transform)
+    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=syllabus_transform())
     return full if indices is None else Subset(full, [int(i) for i in indices])
 
 

@@ -14,11 +14,8 @@ class PerSampleImages(Dataset):
     """Like torchvision's MNIST: uint8 images turned into tensors one sample at a time."""
 
     def __init__(self, images, labels):
-        from torchvision import transforms
-
         self.images, self.labels = images, labels
-        self.transform = transforms.Compose(
-            [transforms.ToTensor(), transforms.Normalize((datasets.MNIST_MEAN,), (datasets.MNIST_STD,))])
+        self.transform = benchmark.syllabus_transform()
 
     def __len__(self):
         return len(self.labels)
