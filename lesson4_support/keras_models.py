@@ -4,10 +4,9 @@
 modules exchange weights as plain NumPy arrays: ``kernel`` shaped ``(n_inputs, n_outputs)``
 (Keras's own layout, ``x @ kernel + bias``) and ``bias`` shaped ``(n_outputs,)``.
 
-Importing this module imports Keras and TensorFlow, after
-:func:`lesson4_support.runtime.quiet_frameworks` and
-:func:`lesson4_support.runtime.import_order_guard`, so TensorFlow starts quietly and in an
-order that is safe for torchvision.
+Importing this module imports TensorFlow through
+:func:`lesson4_support.runtime.import_tensorflow` (quietly, and in an order that is safe
+for torchvision), then Keras.
 """
 
 from __future__ import annotations
@@ -19,10 +18,9 @@ import numpy as np
 from . import runtime
 from .checks import check_int
 
-runtime.quiet_frameworks()
-runtime.import_order_guard()
+runtime.import_tensorflow()  # quietly, and after torchvision
 
-import keras  # noqa: E402  (must come after the two calls above)
+import keras  # noqa: E402  (must come after TensorFlow)
 
 #: Hidden-layer activations accepted by :func:`make_mlp` (Keras's own names).
 ACTIVATIONS = ("relu", "sigmoid", "tanh")

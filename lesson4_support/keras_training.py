@@ -30,10 +30,8 @@ from .checks import check_int
 from .datasets import MNIST_MEAN, MNIST_STD
 
 
-runtime.quiet_frameworks()  # TensorFlow reads its log settings when first imported
-runtime.import_order_guard()  # torchvision first, TensorFlow's C++ start-up lines muted
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+tf = runtime.import_tensorflow()  # quietly, and after torchvision
+import keras  # noqa: E402  (must come after TensorFlow)
 
 #: Pixels in one flattened MNIST image.
 IMAGE_PIXELS = 28 * 28

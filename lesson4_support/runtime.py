@@ -218,11 +218,22 @@ def device_description(device=None) -> str:
     return f"cpu ({os.cpu_count()} cores)"
 
 
-def tf_device() -> str:
-    """The TensorFlow device string matching :func:`torch_device`'s choice of GPU or CPU."""
+def import_tensorflow():
+    """``import tensorflow``, quietly and after torchvision; returns the module.
+
+    The log settings must be in place before TensorFlow's first import, and the import
+    hook must see it: :func:`quiet_frameworks`, then :func:`import_order_guard`.
+    """
     quiet_frameworks()
     import_order_guard()
     import tensorflow as tf
+
+    return tf
+
+
+def tf_device() -> str:
+    """The TensorFlow device string matching :func:`torch_device`'s choice of GPU or CPU."""
+    tf = import_tensorflow()
 
     requested = os.environ.get(DEVICE_ENV, "")
     if requested:
