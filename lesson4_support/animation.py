@@ -16,9 +16,14 @@ from typing import Iterable
 import numpy as np
 
 
-def figure_to_rgb(fig) -> np.ndarray:
-    """Render a Matplotlib figure to an ``(height, width, 3)`` uint8 array."""
-    fig.canvas.draw()
+def figure_to_rgb(fig, *, draw: bool = True) -> np.ndarray:
+    """Render a Matplotlib figure to an ``(height, width, 3)`` uint8 array.
+
+    ``draw=False`` takes the canvas as it stands, for frames whose changed artists were
+    drawn onto a saved background by hand (blitting).
+    """
+    if draw:
+        fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
     return np.ascontiguousarray(rgba[..., :3])
 
@@ -116,12 +121,7 @@ def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None
 
     from . import figures
 
-    X = np.asarray(X)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"X must be a 2-D array of shape (n_samples, 2), got shape {X.shape}")
-    y = np.asarray(y)
-    if y.ndim != 1 or len(y) != len(X):
-        raise ValueError(f"y must be 1-D with one label per row of X ({len(X)}), got shape {y.shape}")
+    X, y = figures._check_points(X, y)
     states = _check_linear_states(states, X.shape[1])
     if notes is not None:
         notes = list(notes)
@@ -132,9 +132,8 @@ def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None
 
     import matplotlib.pyplot as plt
 
-    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
-    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], 160), np.linspace(lo[1], hi[1], 160))
-    grid = np.c_[xx.ravel(), yy.ravel()]
+    xx, yy, grid = figures.grid_for(X, margin, steps=160)
+    lo, hi = grid.min(axis=0), grid.max(axis=0)
     reach = 2.0 * float(np.linalg.norm(hi - lo))  # long enough to cross the whole plot
     last = len(states) - 1
 

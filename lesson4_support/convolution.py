@@ -24,6 +24,7 @@ from typing import Mapping
 
 import numpy as np
 
+from . import figures
 from .checks import check_int
 from .figures import DIVERGING, PALETTE, SEQUENTIAL
 
@@ -149,9 +150,7 @@ def _symmetric_limit(array) -> float:
 
 
 def _axes(ax):
-    import matplotlib.pyplot as plt
-
-    return ax if ax is not None else plt.subplots(figsize=(3, 3))[1]
+    return figures._axes(ax, figsize=(3, 3))
 
 
 def _bare(ax) -> None:
@@ -339,7 +338,7 @@ def sliding_kernel_gif(image, kernel, feature_map, path: str | os.PathLike, *, s
             canvas.restore_region(background)
             for artist in moving:
                 fig.draw_artist(artist)
-            frames.append(np.ascontiguousarray(np.asarray(canvas.buffer_rgba())[..., :3]))
+            frames.append(animation.figure_to_rgb(fig, draw=False))
     finally:
         plt.close(fig)
     return animation.write_gif(frames, path, duration_ms=duration_ms, final_pause_ms=final_pause_ms, colors=colors)
