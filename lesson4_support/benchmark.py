@@ -47,13 +47,18 @@ HIDDEN = 100
 
 
 def make_model(hidden: int = HIDDEN, seed: int = 0):
-    """The lesson's 784-``hidden``-10 perceptron with a ReLU, freshly seeded."""
+    """The lesson's 784-``hidden``-10 perceptron with a ReLU, its weights drawn from ``seed``.
+
+    The seed is used on a forked random state, so the caller's random numbers stay as
+    they were.
+    """
     import torch
     from torch import nn
 
     hidden = check_int(hidden, "hidden")
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 
 def _check_batch_size(batch_size: int) -> int:
@@ -295,7 +300,7 @@ def tensorflow_step_times(images: np.ndarray, labels: np.ndarray, *, batch_size:
     from . import keras_training
     from .keras_training import keras, tf
 
-    keras.utils.set_random_seed(seed)
+    runtime.seed_everything(seed)
     with tf.device(runtime.tf_device()):
         model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(HIDDEN, activation="relu"),
                                   keras.layers.Dense(10)])

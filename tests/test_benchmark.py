@@ -96,6 +96,16 @@ def test_make_model_has_the_lesson_shape():
     assert sum(p.numel() for p in model.parameters()) == 784 * 100 + 100 + 100 * 10 + 10
 
 
+def test_make_model_is_seeded_without_touching_the_callers_random_state():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first, second, other = benchmark.make_model(seed=1), benchmark.make_model(seed=1), benchmark.make_model(seed=2)
+    assert torch.equal(torch.rand(3), expected_next)
+    assert torch.equal(first[1].weight, second[1].weight)
+    assert not torch.equal(first[1].weight, other[1].weight)
+
+
 def test_bad_input_is_refused(tiny):
     images, labels, dataset = tiny
     with pytest.raises(ValueError, match="same number"):
