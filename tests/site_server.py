@@ -19,9 +19,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 #: Environment variable naming the built HTML folder to check.
 SITE_ENV = "LESSON4_SITE"
-#: Environment variables naming another book folder (sources, _config.yml) and another TOC.
-BOOK_ENV = "LESSON4_BOOK"
-TOC_ENV = "LESSON4_TOC"
 #: Environment variable naming a Chromium executable (default: Debian's ``chromium``).
 CHROMIUM_ENV = "LESSON4_CHROMIUM"
 #: Chromium switches that work in containers and keep the browser off the network.
@@ -38,15 +35,13 @@ CHROMIUM_ARGS = (
 
 
 def book_root() -> Path:
-    """The book's folder (page sources, ``_config.yml``): ``$LESSON4_BOOK``, else this clone."""
-    chosen = os.environ.get(BOOK_ENV, "").strip()
-    return Path(chosen).expanduser().resolve() if chosen else ROOT
+    """The book's folder (page sources, ``_config.yml``): this clone."""
+    return ROOT
 
 
 def toc_path() -> Path:
-    """The table of contents the site was built from: ``$LESSON4_TOC``, else the book's ``_toc.yml``."""
-    chosen = os.environ.get(TOC_ENV, "").strip()
-    return Path(chosen).expanduser().resolve() if chosen else book_root() / "_toc.yml"
+    """The table of contents the site was built from: the book's ``_toc.yml``."""
+    return book_root() / "_toc.yml"
 
 
 def book_config() -> dict:
@@ -102,8 +97,6 @@ def _toc_files(entries) -> list[str]:
             found.append(str(entry["file"]))
         for key in ("chapters", "sections"):
             found.extend(_toc_files(entry.get(key)))
-        for part in entry.get("parts", []) or []:
-            found.extend(_toc_files(part.get("chapters")))
     return found
 
 

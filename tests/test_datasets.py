@@ -3,17 +3,16 @@
 import functools
 import gzip
 import hashlib
-import http.server
 import os
 import struct
 import tarfile
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lesson4_support import datasets
+from site_server import SiteServer
 
 
 def idx_images(images: np.ndarray) -> bytes:
@@ -209,14 +208,8 @@ def http_mirror(tmp_path, tiny_mnist):
     folder.mkdir()
     for name, data in contents.items():
         (folder / f"{name}.gz").write_bytes(gzip.compress(data, mtime=0))
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with SiteServer(folder) as server:
+        yield folder, f"{server.origin}/"
 
 
 def test_torchvision_download_path_fetches_and_verifies(tmp_path, tiny_mnist, http_mirror, monkeypatch):

@@ -28,9 +28,22 @@ def test_draws_regions_points_and_limits_around_the_data():
 
 
 def test_a_plain_function_works_as_a_model():
+    from matplotlib.contour import ContourSet
+
     X, y = points()
     ax = figures.plot_decision_boundary(lambda pts: pts @ np.array([1.0, 0.0]), X, y, steps=20)
-    assert ax is not None
+    assert ax.get_xlim() == pytest.approx((-1.5, 1.5)) and ax.get_ylim() == pytest.approx((-1.5, 1.5))
+    # the boundary of "score > 0" is the vertical line x = 0, drawn over the whole height
+    lines = [c for c in ax.collections if isinstance(c, ContourSet) and not c.filled]
+    assert len(lines) == 1
+    boundary = np.concatenate([path.vertices for path in lines[0].get_paths()])
+    assert np.abs(boundary[:, 0]).max() < 0.1
+    assert boundary[:, 1].min() == pytest.approx(-1.5) and boundary[:, 1].max() == pytest.approx(1.5)
+    # one scatter per class, each holding that class's points
+    scattered = [c.get_offsets() for c in ax.collections if not isinstance(c, ContourSet)]
+    assert len(scattered) == 2
+    for label, offsets in enumerate(scattered):
+        np.testing.assert_array_equal(np.asarray(offsets), X[y == label])
 
 
 @pytest.mark.parametrize("X", [np.zeros(4), np.zeros((4, 3)), np.zeros((2, 2, 2))])

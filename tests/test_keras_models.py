@@ -4,27 +4,18 @@ import numpy as np
 import pytest
 import torch
 
-from lesson4_support import runtime
+# conftest.py has already run runtime.quiet_frameworks() and runtime.import_order_guard()
+import keras
 
-runtime.quiet_frameworks()
-runtime.import_order_guard()
-
-import keras  # noqa: E402
-
-from lesson4_support import keras_models, torch_models  # noqa: E402
+from lesson4_support import keras_models, torch_models
 
 SEEDS = [0, 1, 2, 3, 4]
 FLOAT32_TOL = 1e-5  # float32 carries about 7 significant digits
 
 
-def random_shapes(seed):
-    rng = np.random.default_rng(100 + seed)
-    return rng, int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 17))
-
-
 @pytest.mark.parametrize("seed", SEEDS)
-def test_keras_dense_layer_matches_numpy_and_infers_input_width(seed):
-    rng, n_in, n_out, batch = random_shapes(seed)
+def test_keras_dense_layer_matches_numpy_and_infers_input_width(seed, random_shapes):
+    rng, n_in, n_out, batch = random_shapes(100 + seed)
     layer = keras_models.DenseLayer(n_out)
     assert not layer.built
     x = rng.normal(size=(batch, n_in)).astype(np.float32)
@@ -43,8 +34,8 @@ def test_keras_layer_keeps_the_reserved_weights_attribute():
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_hand_written_layers_agree_across_frameworks(seed):
-    rng, n_in, n_out, batch = random_shapes(seed)
+def test_hand_written_layers_agree_across_frameworks(seed, random_shapes):
+    rng, n_in, n_out, batch = random_shapes(100 + seed)
     torch.manual_seed(seed)
     t_layer = torch_models.DenseLayer(n_in, n_out)
     k_layer = keras_models.DenseLayer(n_out)
@@ -60,8 +51,8 @@ def test_hand_written_layers_agree_across_frameworks(seed):
 
 
 @pytest.mark.parametrize(("seed", "activation"), zip(SEEDS, ["relu", "tanh", "sigmoid", "relu", "tanh"]))
-def test_two_layer_sequential_models_agree_across_frameworks(seed, activation):
-    rng, n_in, n_out, batch = random_shapes(seed)
+def test_two_layer_sequential_models_agree_across_frameworks(seed, activation, random_shapes):
+    rng, n_in, n_out, batch = random_shapes(100 + seed)
     n_hidden = int(rng.integers(1, 33))
     torch.manual_seed(seed)
     t_model = torch_models.make_mlp(n_in, n_hidden, n_out, activation)

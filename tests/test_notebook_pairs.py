@@ -8,6 +8,8 @@ import jupytext
 import pytest
 import yaml
 
+from site_server import toc_pages
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 IDS = [p.stem for p in CHAPTERS]
@@ -19,14 +21,6 @@ def cells(notebook):
 
 def first_code_cell(md):
     return next(c for c in jupytext.read(md).cells if c.cell_type == "code")
-
-
-def toc_files():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [toc["root"]]
-    for part in toc.get("parts", []):
-        files += [entry["file"] for entry in part.get("chapters", [])]
-    return files
 
 
 def test_there_are_chapters():
@@ -63,9 +57,11 @@ def test_reference_outputs_are_text_only(md):
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
 def test_every_chapter_starts_with_the_hidden_setup_cell(md):
-    first = first_code_cell(md)
+    title, first = jupytext.read(md).cells[:2]
     reference = first_code_cell(ROOT / "chapters" / "04_activations.md")
-    assert first.cell_type == "code" and "remove-cell" in first.metadata.get("tags", [])
+    assert title.cell_type == "markdown" and title.source.startswith("# "), f"{md.name} does not open with its title"
+    assert first.cell_type == "code", f"{md.name}: the setup cell must follow the title directly"
+    assert "remove-cell" in first.metadata.get("tags", [])
     assert first.source == reference.source, f"{md.name}: the setup cell differs from the other chapters'"
 
 
@@ -77,7 +73,7 @@ def test_setup_cell_installs_from_the_configured_repository():
 
 
 def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():
-    listed = toc_files()
+    listed = toc_pages(ROOT / "_toc.yml")
     for entry in listed:
         assert (ROOT / f"{entry}.md").is_file(), f"_toc.yml lists {entry}, which does not exist"
     for md in CHAPTERS:

@@ -27,14 +27,16 @@ def test_environment_yml_lists_every_runtime_dependency_with_the_same_pin():
     conda_pins = pins(pip_section)
     for name, version in pins(runtime).items():
         assert conda_pins.get(name) == version, f"environment.yml pins {name} to {conda_pins.get(name)}, pyproject to {version}"
+    # the development tools that environment.yml installs carry the pins of pyproject.toml
+    every = pins(runtime) | pins(project["optional-dependencies"]["dev"])
+    for name, version in conda_pins.items():
+        assert every.get(name) == version, f"environment.yml pins {name} to {version}, pyproject to {every.get(name)}"
     assert "python=3.11" in env["dependencies"]
 
 
-def test_required_framework_versions():
+def test_the_book_tools_are_pinned_and_jupyter_book_stays_on_version_1():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     every = pins(project["dependencies"]) | pins(project["optional-dependencies"]["dev"])
-    assert every["torch"] == "2.14.1" and every["torchvision"] == "0.29.1"
-    assert every["tensorflow"].startswith("2.21")
     assert int(every["jupyter-book"].split(".")[0]) < 2
     for needed in ("jupytext", "nbval", "matplotlib", "scikit-learn", "sphinx-design", "sphinx-togglebutton"):
         assert needed in every, f"{needed} is not pinned"

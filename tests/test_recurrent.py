@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from lesson4_support import figures, recurrent
+from lesson4_support import recurrent
 
 
 def random_params(n_inputs, n_hidden, seed, scale=0.5):
@@ -183,16 +183,8 @@ def test_gradient_norms_reject_bad_inputs():
 # --------------------------------------------------------------------------- diagram
 
 
-def test_unrolled_diagram_is_byte_for_byte_repeatable(tmp_path):
-    import matplotlib.pyplot as plt
-
-    figures.use_house_style()
-    paths = []
-    for folder in ("a", "b"):
-        fig = recurrent.unrolled_rnn_figure(steps=4)
-        paths.append(figures.save_figure(fig, "rnn_unrolled.png", folder=tmp_path / folder))
-        plt.close(fig)
-    first, second = (p.read_bytes() for p in paths)
+def test_unrolled_diagram_is_byte_for_byte_repeatable(saved_twice):
+    first, second = saved_twice(lambda: recurrent.unrolled_rnn_figure(steps=4), "rnn_unrolled.png")
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and len(first) > 5_000
     assert first == second
 

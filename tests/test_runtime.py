@@ -1,6 +1,5 @@
 import os
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -62,18 +61,28 @@ def test_environment_variable_overrides_device(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setenv(runtime.DEVICE_ENV, "CPU")
     assert runtime.torch_device() == torch.device("cpu")
-    # an explicit argument wins over the environment
+
+
+def test_an_explicit_argument_wins_over_the_environment(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cuda")
+    assert runtime.torch_device() == torch.device("cuda")
     assert runtime.torch_device("cpu") == torch.device("cpu")
 
 
-@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:0", ""])
+def test_an_empty_setting_means_no_preference(monkeypatch):
+    monkeypatch.setenv(runtime.DEVICE_ENV, "")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert runtime.torch_device() == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert runtime.torch_device() == torch.device("cuda")
+
+
+@pytest.mark.parametrize("name", ["gpu", "tpu", "cuda:x", "cpu:0"])
 def test_unknown_device_names_are_rejected(name, monkeypatch):
     monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
-    if name == "":
-        # an empty setting means "no preference"
-        monkeypatch.setenv(runtime.DEVICE_ENV, "")
-        assert runtime.torch_device() in (torch.device("cpu"), torch.device("cuda"), torch.device("mps"))
-        return
     with pytest.raises(ValueError, match="device"):
         runtime.torch_device(name)
 
@@ -150,10 +159,36 @@ def test_glue_rejects_bad_names():
         runtime.glue(3, 0.9)
 
 
-def test_glue_records_a_value_for_myst_nb(capsys):
-    # Outside a kernel, MyST-NB's glue still builds the display bundle; it must not raise.
+@pytest.fixture
+def published(monkeypatch):
+    """What the IPython display system publishes, as (data, metadata) pairs."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    records = []
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell.display_pub, "publish",
+                        lambda data, metadata=None, **kwargs: records.append((data, metadata)))
+    return records
+
+
+def test_glue_records_a_value_for_myst_nb(published, capsys):
     runtime.glue("answer", 42)
-    assert Path(runtime.__file__).is_file()
+    runtime.glue("shown", 7, display=True)
+    (hidden_data, hidden_meta), (shown_data, shown_meta) = published
+    # a hidden record carries only MyST-NB's glue MIME type, under the name the page refers to
+    assert hidden_data == {"application/papermill.record/text/plain": "42"}
+    assert hidden_meta["scrapbook"]["name"] == "answer"
+    assert shown_data == {"text/plain": "7"} and shown_meta["scrapbook"]["name"] == "shown"
+    assert capsys.readouterr().out == ""
+
+
+def test_glue_does_nothing_without_myst_nb(published, monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as on Colab: importing it fails
+    runtime.glue("answer", 42)
+    assert published == []
+    assert capsys.readouterr().out == ""
 
 
 def test_import_order_guard_refuses_tensorflow_before_torchvision(monkeypatch):

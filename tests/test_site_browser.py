@@ -33,7 +33,6 @@ from site_server import (
     in_ci,
     is_notebook_page,
     page_source,
-    require_built_site,
     site_dir,
     toc_pages,
 )
@@ -55,11 +54,8 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 IN_CI = in_ci()
 
-
-@pytest.fixture(autouse=True, scope="module")
-def built_site():
-    """Skip when the site has not been built (``make book``); fail instead under CI."""
-    return require_built_site(SITE)
+# Every check skips when the site has not been built (``make book``); fails instead under CI.
+pytestmark = pytest.mark.usefixtures("built_site")
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -22,15 +22,12 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from site_server import artifacts_dir, require_built_site, site_dir, site_is_built, toc_pages
+from site_server import artifacts_dir, site_dir, site_is_built, toc_pages
 
 SITE = site_dir()
 
-
-@pytest.fixture(autouse=True, scope="module")
-def built_site():
-    """Skip when the site has not been built (``make book``); fail instead under CI."""
-    return require_built_site(SITE)
+# Every check skips when the site has not been built (``make book``); fails instead under CI.
+pytestmark = pytest.mark.usefixtures("built_site")
 
 #: Budget for one page: its HTML plus every image it shows.
 PAGE_BUDGET_BYTES = 3_000_000

@@ -1,3 +1,4 @@
+import pytest
 from docutils import nodes
 
 from lesson4_support.sphinx_tabs import SYNC_GROUP, framework_of, group_framework_cells
@@ -46,9 +47,5 @@ def test_two_cells_of_the_same_framework_are_not_tabs():
 def test_framework_of_ignores_markdown_and_rejects_double_tags():
     assert framework_of(nodes.paragraph(text="x")) is None
     assert framework_of(cell()) is None
-    try:
+    with pytest.raises(ValueError, match="more than one framework"):
         framework_of(cell("pytorch", "tensorflow"))
-    except ValueError as error:
-        assert "more than one framework" in str(error)
-    else:
-        raise AssertionError("a cell tagged with both frameworks was accepted")

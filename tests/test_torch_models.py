@@ -10,13 +10,8 @@ from lesson4_support import torch_models
 SEEDS = [0, 1, 2, 3]
 
 
-def random_shapes(seed):
-    rng = np.random.default_rng(seed)
-    return rng, int(rng.integers(1, 9)), int(rng.integers(1, 7)), int(rng.integers(1, 17))
-
-
 @pytest.mark.parametrize("seed", SEEDS)
-def test_dense_layer_matches_numpy(seed):
+def test_dense_layer_matches_numpy(seed, random_shapes):
     rng, n_in, n_out, batch = random_shapes(seed)
     torch.manual_seed(seed)
     layer = torch_models.DenseLayer(n_in, n_out)
@@ -30,7 +25,7 @@ def test_dense_layer_matches_numpy(seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_dense_layer_without_activation_equals_nn_linear(seed):
+def test_dense_layer_without_activation_equals_nn_linear(seed, random_shapes):
     rng, n_in, n_out, batch = random_shapes(seed)
     torch.manual_seed(seed)
     mine, builtin = torch_models.DenseLayer(n_in, n_out, activation=None), nn.Linear(n_in, n_out)
