@@ -339,9 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime.quiet_frameworks()
     devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
     mnist = datasets.load_mnist(verbose=False)
-    files = datasets.ensure_mnist(verbose=False)
-    train_idx, _ = datasets.split_indices(60_000)
-    dataset = syllabus_dataset(files.root, train_idx)
+    dataset = syllabus_dataset(mnist.root, mnist.train_indices)
     print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
           f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way, "
           f"{usable_cores()} CPU cores", flush=True)

@@ -287,6 +287,8 @@ class MnistArrays:
     test_images: np.ndarray  # (10000, 28, 28) uint8
     test_labels: np.ndarray
     source: str
+    root: Path  # the folder torchvision's MNIST class reads (its MNIST/raw holds the files)
+    train_indices: np.ndarray  # which of torchvision's 60,000 training images are train_images
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train_labels), "validation": len(self.val_labels), "test": len(self.test_labels)}
@@ -316,7 +318,7 @@ def load_mnist(root: str | os.PathLike | None = None, *, n_val: int = VALIDATION
         images[train_idx], labels[train_idx],
         images[val_idx], labels[val_idx],
         test.data.numpy(), test.targets.numpy(),
-        files.source,
+        files.source, files.root, train_idx,
     )
 
 

@@ -294,6 +294,9 @@ def test_load_mnist_reads_through_torchvision_with_a_fixed_split(tmp_path, tiny_
     assert sorted(np.r_[m.train_labels, m.val_labels].tolist()) == sorted((np.arange(30) % 10).tolist())
     again = datasets.load_mnist(tmp_path, n_val=6, verbose=False)
     np.testing.assert_array_equal(again.val_images, m.val_images)
+    assert m.root == tmp_path
+    np.testing.assert_array_equal(m.train_indices, datasets.split_indices(30, 6)[0])
+    assert m.train_labels.tolist() == (m.train_indices % 10).tolist()  # image i of tiny_mnist has label i % 10
 
 
 def test_split_indices_are_disjoint_complete_and_seeded():
