@@ -38,5 +38,6 @@ def test_the_book_tools_are_pinned_and_jupyter_book_stays_on_version_1():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     every = pins(project["dependencies"]) | pins(project["optional-dependencies"]["dev"])
     assert int(every["jupyter-book"].split(".")[0]) < 2
-    for needed in ("jupytext", "nbval", "matplotlib", "scikit-learn", "sphinx-design", "sphinx-togglebutton"):
+    for needed in ("jupytext", "nbval", "matplotlib", "scikit-learn", "keras", "sphinx", "sphinx-design",
+                   "sphinx-togglebutton"):
         assert needed in every, f"{needed} is not pinned"
