@@ -92,10 +92,6 @@ class History:
         index = int(np.argmin(values) if mode == "min" else np.argmax(values))
         return dict(self._rows[index])
 
-    def as_dict(self) -> dict[str, list[float]]:
-        """``{metric: [value per epoch]}``, ready for plotting."""
-        return {name: self[name] for name in self.metrics}
-
     def __repr__(self) -> str:
         return f"History({len(self)} epochs: {', '.join(self.metrics)})"
 

@@ -23,7 +23,7 @@ def test_history_records_columns_and_best_rows():
     assert history.best("val_loss")["epoch"] == 2
     assert history.best("val_accuracy", mode="max")["val_accuracy"] == 0.9
     assert history.last()["epoch"] == 3
-    assert history.as_dict()["epoch"] == [1, 2, 3]
+    assert history["epoch"] == [1, 2, 3]
 
 
 def test_history_numbers_epochs_itself():
