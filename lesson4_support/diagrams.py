@@ -56,12 +56,15 @@ def _box(ax, xy, width: float, height: float, text: str = "", colors=_OPERATION,
         ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=4)
 
 
-def _arrow(ax, start, end, shrink_start: float = 0.34, shrink_end: float = 0.34, color=_EDGE, width: float = 1.3):
+def _arrow(ax, start, end, shrink_start: float = 0.34, shrink_end: float = 0.34, color=_EDGE, width: float = 1.3,
+           connection: str = "arc3"):
+    """An arrow from ``start`` to ``end``, shortened at both ends; ``connection`` curves it."""
     start, end = np.asarray(start, float), np.asarray(end, float)
     direction = (end - start) / np.linalg.norm(end - start)
     a, b = start + shrink_start * direction, end - shrink_end * direction
     ax.annotate("", xy=b, xytext=a, zorder=2,
-                arrowprops=dict(arrowstyle="-|>", color=color, lw=width, shrinkA=0, shrinkB=0, mutation_scale=12))
+                arrowprops=dict(arrowstyle="-|>", color=color, lw=width, shrinkA=0, shrinkB=0, mutation_scale=12,
+                                connectionstyle=connection))
 
 
 def _label_on_edge(ax, start, end, text: str, where: float = 0.5, offset: float = 0.18, fontsize: int = 11):

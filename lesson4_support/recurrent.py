@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import figures
+from . import diagrams, figures
 from .checks import check_int
 
 PARAM_NAMES = ("W_xh", "W_hh", "b")
@@ -185,22 +185,6 @@ def gradient_norms_through_time(model, x, y) -> np.ndarray:
 # --------------------------------------------------------------------------- diagram
 
 
-def _box(ax, xy, text, *, width, height, face, edge="0.15", fontsize=13):
-    from matplotlib.patches import FancyBboxPatch
-
-    x, y = xy
-    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                                boxstyle="round,pad=0.02,rounding_size=0.08", facecolor=face, edgecolor=edge, lw=1.5))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _arrow(ax, start, end, color="0.15", style="-|>", connection="arc3", lw=1.6):
-    from matplotlib.patches import FancyArrowPatch
-
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, color=color, lw=lw,
-                                 connectionstyle=connection, shrinkA=0, shrinkB=0))
-
-
 def unrolled_rnn_figure(steps: int = 4):
     """Draw a recurrent cell folded (with its loop) and unrolled over ``steps`` time steps.
 
@@ -209,34 +193,40 @@ def unrolled_rnn_figure(steps: int = 4):
     import matplotlib.pyplot as plt
 
     steps = check_int(steps, "steps", 2, 6)
-    cell_face, state_face, input_face = "#cde3f2", "#fbe3b3", "#c8eadf"
+    cell, state, inputs = diagrams._HIDDEN, diagrams._OUTPUT, diagrams._INPUT
     width, height, dx = 0.9, 0.62, 1.55
     fig, ax = plt.subplots(figsize=(3.1 + 1.55 * steps, 3.6))
     ax.set_axis_off()
 
+    def box(xy, text, w, h, colors):
+        diagrams._box(ax, xy, w, h, text, colors=colors, fontsize=13)
+
+    def arrow(start, end, connection="arc3"):
+        diagrams._arrow(ax, start, end, shrink_start=0, shrink_end=0, connection=connection)
+
     # The folded view: one cell whose state feeds back into itself.
-    _box(ax, (0, 0), "cell", width=width, height=height, face=cell_face)
-    _box(ax, (0, -1.35), "$x_t$", width=0.6, height=0.42, face=input_face)
-    _box(ax, (0, 1.35), "$h_t$", width=0.6, height=0.42, face=state_face)
-    _arrow(ax, (0, -1.14), (0, -height / 2))
-    _arrow(ax, (0, height / 2), (0, 1.14))
-    _arrow(ax, (width / 2, 0.2), (width / 2, -0.2), connection="arc3,rad=-1.9")
+    box((0, 0), "cell", width, height, cell)
+    box((0, -1.35), "$x_t$", 0.6, 0.42, inputs)
+    box((0, 1.35), "$h_t$", 0.6, 0.42, state)
+    arrow((0, -1.14), (0, -height / 2))
+    arrow((0, height / 2), (0, 1.14))
+    arrow((width / 2, 0.2), (width / 2, -0.2), connection="arc3,rad=-1.9")
     ax.text(0.92, 0.0, "$h_{t-1}$", ha="left", va="center", fontsize=11, color="0.25")
     ax.text(1.8, 0, "=", ha="center", va="center", fontsize=24)
 
     # The unrolled view: one copy of the same cell per time step.
     first = 2.95 + width / 2
-    _box(ax, (first - 0.95, 0), "$h_0$", width=0.5, height=0.42, face=state_face)
-    _arrow(ax, (first - 0.70, 0), (first - width / 2, 0))
+    box((first - 0.95, 0), "$h_0$", 0.5, 0.42, state)
+    arrow((first - 0.70, 0), (first - width / 2, 0))
     for t in range(1, steps + 1):
         cx = first + (t - 1) * dx
-        _box(ax, (cx, 0), "cell", width=width, height=height, face=cell_face)
-        _box(ax, (cx, -1.35), f"$x_{t}$", width=0.6, height=0.42, face=input_face)
-        _box(ax, (cx, 1.35), f"$h_{t}$", width=0.6, height=0.42, face=state_face)
-        _arrow(ax, (cx, -1.14), (cx, -height / 2))
-        _arrow(ax, (cx, height / 2), (cx, 1.14))
+        box((cx, 0), "cell", width, height, cell)
+        box((cx, -1.35), f"$x_{t}$", 0.6, 0.42, inputs)
+        box((cx, 1.35), f"$h_{t}$", 0.6, 0.42, state)
+        arrow((cx, -1.14), (cx, -height / 2))
+        arrow((cx, height / 2), (cx, 1.14))
         if t < steps:
-            _arrow(ax, (cx + width / 2, 0), (cx + dx - width / 2, 0))
+            arrow((cx + width / 2, 0), (cx + dx - width / 2, 0))
             ax.text(cx + dx / 2, 0.1, f"$h_{t}$", ha="center", va="bottom", fontsize=10, color="0.25")
     last = first + (steps - 1) * dx
     ax.text((first + last) / 2, -2.0, r"the same $W_{xh}$, $W_{hh}$ and $b$ in every cell",
