@@ -32,7 +32,7 @@ test: book
 	$(BIN)/python -m pytest tests chapters --nbval --sanitize-with tests/sanitize.cfg \
 		--nbval-cell-timeout=900
 
-# Only the unit tests (fast).
+# Everything in tests/ (unit, configuration and site checks), without nbval over the chapters.
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
