@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed-stamp
 THREADS ?= 2
 export OMP_NUM_THREADS = $(THREADS)
 
-.PHONY: env book test unit notebooks benchmark clean
+.PHONY: env book test unit notebooks reader-notebooks colab-check benchmark lab clean
 
 env: $(STAMP)
 
@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Execute every chapter (cached by content) and write the site to _build/html.
+# The cache is keyed on the chapters' code only, so it is cleared first when
+# lesson4_support/ or pyproject.toml changed (scripts/cache_stamp.py).
 book: $(STAMP)
+	$(BIN)/python scripts/cache_stamp.py
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
 
 # Build the site, then run the unit tests, compare every chapter with its reference
@@ -43,6 +46,26 @@ benchmark: $(STAMP)
 # Re-execute every chapter and store its text outputs in the .ipynb pair.
 notebooks: $(STAMP)
 	$(BIN)/python scripts/refresh_notebooks.py
+
+# Write the reader notebooks (notebooks/*.ipynb, plain Jupyter Markdown for Colab and
+# JupyterLab) from the chapters and the values of the last `make book`.
+reader-notebooks: $(STAMP)
+	$(BIN)/python scripts/make_reader_notebooks.py
+
+# Run every reader notebook in a separate environment (.venv-colab) with the library
+# versions Colab ships (compat/colab-requirements.txt), the package installed --no-deps.
+colab-check: $(STAMP)
+	$(BIN)/python scripts/colab_check.py
+
+# JupyterLab for this machine only (127.0.0.1), rooted at the clone and opening at
+# notebooks/.  It prints the address to open, login token included.  Another port:
+# make lab PORT=8890.  .jupyter/ adds one setting: Markdown files open as notebooks
+# (through Jupytext), so chapters/NN_name.md opens with its cells.
+PORT ?= 8888
+lab: $(STAMP)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
 
 clean:
 	rm -rf _build

@@ -45,7 +45,7 @@ def write_files(folder: Path, contents: dict) -> None:
 
 
 def copying_source(contents, calls=None, name="copy"):
-    def fetch(root, timeout):
+    def fetch(root, *limits):
         if calls is not None:
             calls.append(name)
         write_files(Path(root) / "MNIST" / "raw", contents)
@@ -54,7 +54,7 @@ def copying_source(contents, calls=None, name="copy"):
 
 
 def failing_source(calls=None, name="fail"):
-    def fetch(root, timeout):
+    def fetch(root, *limits):
         if calls is not None:
             calls.append(name)
         raise OSError("network unreachable")
@@ -361,3 +361,242 @@ def test_toy_data_rejects_unknown_names_and_bad_sizes():
         datasets.toy_data("moons", 2)
     with pytest.raises(ValueError, match="noise"):
         datasets.toy_data("moons", noise=-0.1)
+
+
+# --------------------------------------------------------------------------- a shared cache is never lost
+
+
+def bytes_by_name(folder: Path) -> dict:
+    """Every file under ``folder`` (relative path -> bytes), hidden ones included."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_unreadable_cache_file_is_reported_and_kept(tmp_path, tiny_mnist, monkeypatch):
+    contents, expected = tiny_mnist
+    raw = tmp_path / "MNIST" / "raw"
+    write_files(raw, contents)
+    name = "train-images-idx3-ubyte"
+    real_md5sum = datasets.md5sum
+
+    def md5sum(path, *args, **kwargs):  # another user's file, installed without read permission
+        if Path(path).name == name:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_md5sum(path, *args, **kwargs)
+
+    monkeypatch.setattr(datasets, "md5sum", md5sum)
+    calls = []
+    with pytest.raises(datasets.MnistUnavailable, match="Permission denied") as error:
+        datasets.ensure_mnist(tmp_path, sources=[("refill", copying_source(contents, calls))], expected=expected,
+                              verbose=False)
+    assert (raw / name).read_bytes() == contents[name], "a file that could not be read was removed"
+    assert str(raw / name) in str(error.value) and "permission" in str(error.value).lower()
+    assert calls == [], "a source was asked to overwrite a file nobody could check"
+
+
+def test_installed_files_are_readable_by_everyone(tmp_path, tiny_mnist):
+    contents, expected = tiny_mnist
+    name = "t10k-labels-idx1-ubyte"
+    source = tmp_path / "download"
+    source.write_bytes(contents[name])
+    old_umask = os.umask(0o077)  # the most private setting a user can have
+    try:
+        datasets.install_verified(source, tmp_path / "raw" / name, *expected[name])
+        files = datasets.ensure_mnist(tmp_path / "data", sources=[("copy", copying_source(contents))],
+                                      expected=expected, verbose=False)
+    finally:
+        os.umask(old_umask)
+    assert (tmp_path / "raw" / name).stat().st_mode & 0o777 == 0o644
+    for installed in [*(files.raw_dir / n for n in contents), files.raw_dir / datasets.ORIGIN_FILE]:
+        assert installed.stat().st_mode & 0o777 == 0o644, f"{installed.name} is not readable by other users"
+
+
+def test_a_wrong_file_is_kept_aside_until_a_verified_copy_replaces_it(tmp_path, tiny_mnist):
+    contents, expected = tiny_mnist
+    raw = tmp_path / "MNIST" / "raw"
+    write_files(raw, contents)
+    name = "t10k-images-idx3-ubyte"
+    damaged = contents[name][:-1] + b"\x00"
+    (raw / name).write_bytes(damaged)
+    with pytest.raises(datasets.MnistUnavailable, match=f"{name}.bad"):
+        datasets.ensure_mnist(tmp_path, sources=[("offline", failing_source())], expected=expected, verbose=False)
+    assert (raw / f"{name}.bad").read_bytes() == damaged, "the damaged file was not kept"
+    assert not (raw / name).exists(), "an unverified file was left under its real name"
+    files = datasets.ensure_mnist(tmp_path, sources=[("refill", copying_source(contents))], expected=expected,
+                                  verbose=False)
+    assert files.source == "refill"
+    assert (raw / name).read_bytes() == contents[name]
+    assert not (raw / f"{name}.bad").exists(), "the set-aside copy outlived its verified replacement"
+
+
+def test_a_damaged_file_in_a_read_only_folder_is_a_clear_error(tmp_path, tiny_mnist, monkeypatch):
+    contents, expected = tiny_mnist
+    raw = tmp_path / "MNIST" / "raw"
+    write_files(raw, contents)
+    name = "train-labels-idx1-ubyte"
+    (raw / name).write_bytes(contents[name][:20])
+
+    def refuse(real):  # what a folder without write permission answers
+        def guarded(src, *args, **kwargs):
+            if str(raw) in str(src):
+                raise PermissionError(13, "Permission denied", str(src))
+            return real(src, *args, **kwargs)
+        return guarded
+
+    for function in ("replace", "rename", "unlink", "remove"):
+        monkeypatch.setattr(os, function, refuse(getattr(os, function)))
+    with pytest.raises(datasets.MnistUnavailable, match="Permission denied") as error:
+        datasets.ensure_mnist(tmp_path, sources=[("refill", copying_source(contents))], expected=expected,
+                              verbose=False)
+    assert name in str(error.value)
+    assert (raw / name).read_bytes() == contents[name][:20]
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1.0, "5", True])
+def test_timeouts_that_are_not_positive_finite_numbers_are_rejected(tmp_path, timeout):
+    with pytest.raises((TypeError, ValueError), match="timeout"):
+        datasets.ensure_mnist(tmp_path, timeout=timeout, sources=[])
+
+
+@pytest.mark.parametrize("deadline", [float("nan"), float("inf"), 0, -5, None])
+def test_deadlines_that_are_not_positive_finite_numbers_are_rejected(tmp_path, deadline):
+    with pytest.raises((TypeError, ValueError), match="deadline"):
+        datasets.ensure_mnist(tmp_path, deadline=deadline, sources=[])
+
+
+class SlowMirror:
+    """A local web server for gzipped IDX files that sends each response in slow pieces.
+
+    ``pause`` seconds pass between pieces of ``piece`` bytes; ``requests`` lists every
+    path asked for.  With ``stall=True`` it announces a response and then sends only a
+    byte now and then, for as long as the client waits.
+    """
+
+    def __init__(self, files: dict, *, piece=64, pause=0.0, stall=False):
+        import http.server
+        import threading
+
+        mirror = self
+        self.files, self.requests, self.stop = files, [], threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                mirror.requests.append(name)
+                if name not in mirror.files:
+                    self.send_error(404)
+                    return
+                data = mirror.files[name]
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    if stall:
+                        while not mirror.stop.wait(pause):
+                            self.wfile.write(b"\x1f")
+                            self.wfile.flush()
+                        return
+                    for start in range(0, len(data), piece):
+                        self.wfile.write(data[start:start + piece])
+                        self.wfile.flush()
+                        if mirror.stop.wait(pause):
+                            return
+                except OSError:  # the client hung up
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def gzipped(contents: dict) -> dict:
+    return {f"{name}.gz": gzip.compress(data, mtime=0) for name, data in contents.items()}
+
+
+def test_a_trickling_mirror_is_abandoned_at_the_deadline(tmp_path, tiny_mnist, monkeypatch):
+    import time
+
+    from torchvision.datasets import MNIST
+
+    contents, expected = tiny_mnist
+    served = gzipped(contents)
+    with SlowMirror(served, pause=0.5, stall=True) as mirror:
+        monkeypatch.setattr(MNIST, "mirrors", [mirror.url])
+        monkeypatch.setattr(MNIST, "resources", [(name, hashlib.md5(data).hexdigest()) for name, data in served.items()])
+        started = time.monotonic()
+        with pytest.raises(datasets.MnistUnavailable, match="deadline") as error:
+            datasets.ensure_mnist(tmp_path, sources=datasets.DEFAULT_SOURCES[:1], expected=expected,
+                                  timeout=30, deadline=2, verbose=False)
+        elapsed = time.monotonic() - started
+    assert elapsed < 6, f"the 2 s deadline was overrun: gave up after {elapsed:.1f} s"
+    assert "torchvision download" in str(error.value)
+    left = [p for p in tmp_path.rglob("*") if p.is_file() and p.name != datasets.LOCK_FILE]
+    assert left == [], f"a failed download left files behind: {left}"
+
+
+CONCURRENT_FETCH = """
+import json, sys
+from lesson4_support import datasets
+from torchvision.datasets import MNIST
+
+settings = json.loads(sys.argv[1])
+MNIST.mirrors = [settings["url"]]
+MNIST.resources = [tuple(r) for r in settings["resources"]]
+expected = {name: tuple(v) for name, v in settings["expected"].items()}
+print("ready", flush=True)
+sys.stdin.readline()  # start together
+files = datasets.ensure_mnist(settings["root"], sources=datasets.DEFAULT_SOURCES[:1], expected=expected,
+                              verbose=False)
+print(files.source, flush=True)
+"""
+
+
+def test_two_processes_on_an_empty_cache_fetch_once_and_both_get_verified_files(tmp_path, tiny_mnist):
+    import json
+    import subprocess
+    import sys
+
+    contents, expected = tiny_mnist
+    served = gzipped(contents)
+    root = tmp_path / "shared-cache"
+    with SlowMirror(served, piece=256, pause=0.05) as mirror:
+        settings = json.dumps({"url": mirror.url, "root": str(root), "expected": expected,
+                               "resources": [(n, hashlib.md5(d).hexdigest()) for n, d in served.items()]})
+        children = [subprocess.Popen([sys.executable, "-c", CONCURRENT_FETCH, settings], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                    for _ in range(2)]
+        try:
+            for child in children:
+                assert child.stdout.readline().strip() == "ready", child.stderr.read()[-2000:]
+            for child in children:
+                child.stdin.write("go\n")
+                child.stdin.flush()
+            results = [child.communicate(timeout=120) for child in children]
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.kill()
+    for child, (out, err) in zip(children, results):
+        assert child.returncode == 0, err[-3000:]
+    sources = sorted(out.strip().splitlines()[-1] for out, _ in results)
+    assert sources == ["local cache (first fetched by torchvision download)", "torchvision download"]
+    assert sorted(mirror.requests) == sorted(served), "both processes downloaded: the second did not wait"
+    raw = root / "MNIST" / "raw"
+    assert datasets.verify_raw_dir(raw, expected) == {}
+    assert sorted(bytes_by_name(root)) == sorted(
+        [datasets.LOCK_FILE, f"MNIST/raw/{datasets.ORIGIN_FILE}", *(f"MNIST/raw/{n}" for n in contents)])

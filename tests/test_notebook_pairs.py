@@ -2,6 +2,7 @@
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import jupytext
@@ -65,11 +66,11 @@ def test_every_chapter_starts_with_the_hidden_setup_cell(md):
     assert first.source == reference.source, f"{md.name}: the setup cell differs from the other chapters'"
 
 
-def test_setup_cell_installs_from_the_configured_repository():
+def test_setup_cell_installs_this_release_from_the_configured_repository():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    url = config["repository"]["url"]
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     setup = first_code_cell(ROOT / "chapters" / "04_activations.md").source
-    assert re.search(r"git\+(\S+?)\"", setup).group(1) == url
+    assert re.search(r"git\+(\S+?)\"", setup).group(1) == f"{config['repository']['url']}@v{version}"
 
 
 def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():

@@ -41,3 +41,40 @@ def test_the_book_tools_are_pinned_and_jupyter_book_stays_on_version_1():
     for needed in ("jupytext", "nbval", "matplotlib", "scikit-learn", "keras", "sphinx", "sphinx-design",
                    "sphinx-togglebutton"):
         assert needed in every, f"{needed} is not pinned"
+
+
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def pip_requirements(path: Path) -> list[str]:
+    env = yaml.safe_load(path.read_text())
+    return [str(line).strip() for d in env["dependencies"] if isinstance(d, dict) and "pip" in d for line in d["pip"]]
+
+
+def test_binder_installs_the_same_pins_with_cpu_only_pytorch_and_no_editable_install():
+    binder = ROOT / "binder" / "environment.yml"
+    env = yaml.safe_load(binder.read_text())
+    assert "python=3.11" in env["dependencies"]
+    requirements = pip_requirements(binder)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = pins(project["dependencies"])
+    dev = pins(project["optional-dependencies"]["dev"])
+    binder_pins = pins(requirements)
+
+    # the CPU builds of PyTorch carry a local version label (2.14.1+cpu); the rest are PyPI's
+    for name in ("torch", "torchvision"):
+        assert binder_pins.get(name, "").endswith("+cpu"), f"Binder must install the CPU-only {name}"
+    release = {name: version.split("+")[0] for name, version in binder_pins.items()}
+    for name, version in runtime.items():
+        assert release.get(name) == version, f"binder/environment.yml pins {name} to {binder_pins.get(name)}, pyproject to {version}"
+    for name in ("jupytext", "jupyterlab"):
+        assert release.get(name) == dev[name], f"binder/environment.yml pins {name} to {binder_pins.get(name)}, pyproject to {dev[name]}"
+    for name, version in release.items():
+        assert (runtime | dev).get(name) == version, f"binder/environment.yml pins {name} to {version}, pyproject to {(runtime | dev).get(name)}"
+    editable = [line for line in requirements if line.startswith(("-e", "--editable", ".", "/"))
+                or "file:" in line or "git+" in line]
+    assert not editable, f"an editable or local install defeats Binder's image cache: {editable}"
+    assert f"--extra-index-url {CPU_INDEX}" in requirements, "Binder must take PyTorch from the CPU-only index"
+    unpinned = [line for line in requirements
+                if line != f"--extra-index-url {CPU_INDEX}" and not pins([line])]
+    assert not unpinned, f"binder/environment.yml installs something without a pin: {unpinned}"

@@ -214,3 +214,134 @@ def test_import_hook_loads_torchvision_first_and_keeps_tensorflow_quiet():
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "6.0"
     assert result.stderr == "", "TensorFlow's start-up lines reached stderr"
+
+
+# --------------------------------------------------------------------------- TensorFlow follows the same choice
+
+
+@pytest.fixture
+def tf_gpus(monkeypatch):
+    """``tf_gpus(n, macos=False)`` makes TensorFlow report ``n`` GPUs (on macOS: Metal ones)."""
+    tf = runtime.import_tensorflow()
+    real = tf.config.list_physical_devices
+
+    def install(n, macos=False):
+        gpus = [tf.config.PhysicalDevice(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(n)]
+
+        def listed(device_type=None):
+            if device_type == "GPU":
+                return list(gpus)
+            return real(device_type) + (gpus if device_type is None else [])
+
+        monkeypatch.setattr(tf.config, "list_physical_devices", listed)
+        monkeypatch.setattr(runtime, "_on_macos", lambda: macos)
+
+    return install
+
+
+@pytest.mark.parametrize("setting, n_gpus, expected", [
+    (None, 0, "/CPU:0"), (None, 2, "/GPU:0"), ("", 1, "/GPU:0"),
+    ("cpu", 2, "/CPU:0"), ("CPU", 0, "/CPU:0"),
+    ("cuda", 1, "/GPU:0"), ("cuda:0", 1, "/GPU:0"), ("cuda:1", 2, "/GPU:1"), ("cuda:3", 4, "/GPU:3"),
+])
+def test_tf_device_honours_the_device_setting(tf_gpus, monkeypatch, setting, n_gpus, expected):
+    tf_gpus(n_gpus)
+    if setting is None:
+        monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(runtime.DEVICE_ENV, setting)
+    assert runtime.tf_device() == expected
+
+
+@pytest.mark.parametrize("setting, n_gpus, macos, match", [
+    ("cuda", 0, False, "CUDA is not available"),
+    ("cuda:7", 1, False, "only 1 GPU"),
+    ("cuda:1", 1, False, "only 1 GPU"),
+    ("mps", 1, False, "MPS is not available"),
+    ("mps", 0, True, "MPS is not available"),
+    ("cuda", 1, True, "CUDA is not available"),
+])
+def test_tf_device_refuses_a_device_this_machine_lacks(tf_gpus, monkeypatch, setting, n_gpus, macos, match):
+    tf_gpus(n_gpus, macos=macos)
+    monkeypatch.setenv(runtime.DEVICE_ENV, setting)
+    with pytest.raises(RuntimeError, match=match):
+        runtime.tf_device()
+
+
+def test_tf_device_uses_apple_gpus_for_mps(tf_gpus, monkeypatch):
+    tf_gpus(1, macos=True)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "mps")
+    assert runtime.tf_device() == "/GPU:0"
+
+
+@pytest.mark.parametrize("name", ["gpu", "cuda:x", "cpu:0", "mps:1"])
+def test_tf_device_rejects_unknown_names_like_torch_device(tf_gpus, monkeypatch, name):
+    tf_gpus(1)
+    monkeypatch.setenv(runtime.DEVICE_ENV, name)
+    with pytest.raises(ValueError, match="device"):
+        runtime.tf_device()
+
+
+def test_tf_device_takes_an_explicit_choice_over_the_environment(tf_gpus, monkeypatch):
+    tf_gpus(2)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cuda:1")
+    assert runtime.tf_device() == "/GPU:1"
+    assert runtime.tf_device("cpu") == "/CPU:0"
+
+
+def test_both_frameworks_make_the_same_choice(tf_gpus, monkeypatch):
+    tf_gpus(2)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    for setting, torch_choice, tf_choice in [("cpu", "cpu", "/CPU:0"), ("cuda:1", "cuda:1", "/GPU:1")]:
+        monkeypatch.setenv(runtime.DEVICE_ENV, setting)
+        assert str(runtime.torch_device()) == torch_choice and runtime.tf_device() == tf_choice
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cuda:5")
+    with pytest.raises(RuntimeError):
+        runtime.torch_device()
+    with pytest.raises(RuntimeError):
+        runtime.tf_device()
+
+
+# --------------------------------------------------------------------------- folders named by the environment
+
+
+def test_a_dangling_link_as_the_data_folder_is_named(tmp_path, monkeypatch):
+    (tmp_path / "cache").symlink_to(tmp_path / "gone")
+    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "cache"))
+    with pytest.raises(OSError, match="symbolic link") as error:
+        runtime.data_dir()
+    assert runtime.DATA_ENV in str(error.value) and str(tmp_path / "cache") in str(error.value)
+
+
+def test_a_symlink_loop_as_the_data_folder_is_named(tmp_path, monkeypatch):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    monkeypatch.setenv(runtime.DATA_ENV, str(tmp_path / "a"))
+    with pytest.raises(OSError, match="symbolic link"):
+        runtime.data_dir()
+
+
+def test_a_file_as_the_media_folder_is_named(tmp_path, monkeypatch):
+    (tmp_path / "figures.png").write_bytes(b"not a folder")
+    monkeypatch.setenv(runtime.MEDIA_ENV, str(tmp_path / "figures.png"))
+    with pytest.raises(NotADirectoryError, match="not a folder") as error:
+        runtime.media_dir()
+    assert runtime.MEDIA_ENV in str(error.value)
+
+
+def test_a_folder_that_cannot_be_created_is_named(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv(runtime.MEDIA_ENV, str(tmp_path / "file" / "media"))
+    with pytest.raises(OSError, match="cannot create") as error:
+        runtime.media_dir()
+    assert str(tmp_path / "file" / "media") in str(error.value)
+
+
+@pytest.mark.parametrize("variable, function", [(runtime.DATA_ENV, runtime.data_dir),
+                                                (runtime.MEDIA_ENV, runtime.media_dir)])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_folder_setting_is_refused_alike(monkeypatch, variable, function, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"{variable} is set but empty"):
+        function()

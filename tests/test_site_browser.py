@@ -270,7 +270,9 @@ def expected_launch_links(docname: str) -> dict[str, str]:
     org, repo = match.group(1), match.group(2)
     branch = CONFIG["repository"].get("branch", "main")
     book = (CONFIG["repository"].get("path_to_book") or "").strip("/")
-    notebook = f"{book}/{docname}.ipynb" if book else f"{docname}.ipynb"
+    # the reader notebook (plain Jupyter Markdown), not the MyST pair in chapters/
+    reader = f"notebooks/{docname.rsplit('/', 1)[-1]}.ipynb"
+    notebook = f"{book}/{reader}" if book else reader
     buttons = CONFIG["launch_buttons"]
     interface = "lab/tree" if buttons.get("notebook_interface") == "jupyterlab" else "tree"
     return {
@@ -285,7 +287,7 @@ def test_launch_buttons_open_the_page_notebook(browser, server, docname):
     if not is_notebook_page(docname):
         pytest.skip(f"{docname} is not a notebook, so it has no launch buttons")
     expected = expected_launch_links(docname)
-    assert (book_root() / f"{docname}.ipynb").is_file(), f"the launch buttons need {expected['notebook']} in the repository"
+    assert (book_root() / expected["notebook"]).is_file(), f"the launch buttons need {expected['notebook']} in the repository"
     with open_page(browser, server, docname, settle=False) as (page, log):
         page.click(".dropdown-launch-buttons button")
         for name, host in (("binder", "mybinder"), ("colab", "colab")):
