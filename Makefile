@@ -10,6 +10,10 @@ STAMP  := $(VENV)/.installed-stamp
 # outputs are computed with a fixed number of CPU threads; the same number here makes
 # `make test` reproduce them on any machine.  Override for speed: make book THREADS=8
 THREADS ?= 2
+# Anything but a positive whole number would only fail deep inside a chapter, as libgomp's
+# complaint about OMP_NUM_THREADS in a cell's output; stop here with a plain message instead.
+$(if $(filter $(THREADS),$(shell printf '%s\n' '$(THREADS)' | grep -Ex '[1-9][0-9]*')),,\
+  $(error THREADS must be a positive whole number of CPU threads, such as THREADS=2 or THREADS=8; got '$(THREADS)'))
 export OMP_NUM_THREADS = $(THREADS)
 
 .PHONY: env book test unit notebooks reader-notebooks colab-check benchmark lab clean
@@ -66,6 +70,11 @@ lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
 		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
+
+# Each chapter's peak memory (PSS of its kernel and all its children) in a fresh kernel.
+# `make test` checks the same budget while nbval runs the chapters.
+memory: $(STAMP)
+	$(BIN)/python scripts/measure_memory.py --json _build/memory.json
 
 clean:
 	rm -rf _build

@@ -1,5 +1,8 @@
 """pytest settings shared by the unit tests and nbval's notebook checks."""
 
+import importlib.util
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")  # tests draw figures without a screen
@@ -30,3 +33,61 @@ def close_figures():
     """Tests that draw leave no figures behind for the next test."""
     yield
     plt.close("all")
+
+
+# --------------------------------------------------------------------------- chapter memory
+# mybinder.org restarts a kernel that passes 2 GB.  While nbval runs a chapter, a sampler
+# follows the PSS of its kernel and every process the kernel starts (DataLoader workers,
+# for example), and one extra test per chapter, after its last cell, fails when the peak
+# passed the budget.  `make memory` measures the same outside the tests.
+MEMORY_BUDGET_GB = 1.5
+_SPEC = importlib.util.spec_from_file_location("measure_memory", Path(__file__).parent / "scripts" / "measure_memory.py")
+measure_memory = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(measure_memory)
+_peaks: dict[str, int] = {}
+
+
+def _is_notebook_file(node) -> bool:
+    return node.__class__.__name__ == "IPyNbFile"
+
+
+class ChapterMemory(pytest.Item):
+    """Passes when the chapter's kernel and its children stayed within the budget."""
+
+    def runtest(self):
+        if self.parent.nodeid not in _peaks:
+            pytest.skip("no cell of this chapter ran, so there is no memory to check")
+        peak_gb = _peaks[self.parent.nodeid] / 1e9
+        assert peak_gb <= MEMORY_BUDGET_GB, (
+            f"{self.parent.name} peaked at {peak_gb:.2f} GB (PSS of its kernel and children), "
+            f"over the {MEMORY_BUDGET_GB} GB a Binder session can hold")
+
+    def reportinfo(self):
+        return self.path, None, f"{self.parent.name}: peak memory"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if not measure_memory.supported():
+        return
+    last_cell = {}
+    for index, item in enumerate(items):
+        if _is_notebook_file(item.parent):
+            last_cell[item.parent] = index
+    for parent, index in sorted(last_cell.items(), key=lambda pair: pair[1], reverse=True):
+        items.insert(index + 1, ChapterMemory.from_parent(parent, name="peak memory"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    kernel = getattr(item.parent, "kernel", None) if _is_notebook_file(item.parent) else None
+    if kernel is None or not measure_memory.supported():
+        yield
+        return
+    sampler = measure_memory.PeakSampler(kernel.km.provisioner.process.pid)
+    sampler.start()
+    try:
+        yield
+    finally:
+        sampler.done.set()
+        sampler.join()
+        _peaks[item.parent.nodeid] = max(_peaks.get(item.parent.nodeid, 0), sampler.peak)

@@ -142,7 +142,13 @@ def grid_for(X, margin: float = 0.5, steps: int = 250):
 def _scores_function(model) -> Callable[[np.ndarray], np.ndarray]:
     """Turn a model into ``f(points) -> class scores or labels``."""
     if hasattr(model, "predict_proba"):
-        return lambda pts: np.asarray(model.predict_proba(pts))[:, -1]
+        def probabilities(pts):
+            p = np.asarray(model.predict_proba(pts))
+            # Two classes: the probability of the second, split at the threshold.  More:
+            # every column, so the region is the most probable class (what predict returns).
+            return p[:, -1] if p.ndim == 2 and p.shape[1] <= 2 else p
+
+        return probabilities
     if hasattr(model, "decision_function"):
         return lambda pts: np.asarray(model.decision_function(pts))
     if callable(model):
@@ -158,8 +164,10 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
     """Shade the regions a classifier assigns to each class and overlay the data.
 
     ``model`` is a fitted scikit-learn style estimator (``decision_function`` or
-    ``predict_proba``) or a callable returning one score per point.  Scores above
-    ``threshold`` (0 for decision functions, 0.5 for probabilities) form class 1.
+    ``predict_proba``) or a callable returning one score per point, or one score per class
+    and point.  With one score per point, scores above ``threshold`` (0 for decision
+    functions, 0.5 for probabilities) form class 1.  With several classes each point goes
+    to its highest-scoring class, as ``predict`` would assign it.
     """
     X, y = _check_points(X, y)
     score = _scores_function(model)
@@ -168,6 +176,11 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
     xx, yy, pts = grid_for(X, margin, steps)
     z = score(pts)
     if z.ndim == 2 and z.shape[1] > 1:  # multi-class scores: colour by the arg-max
+        if z.shape != (pts.shape[0], z.shape[1]):
+            raise ValueError(f"the model returned scores of shape {z.shape} for {pts.shape[0]} points")
+        if z.shape[1] > len(PALETTE):
+            raise ValueError(f"the model scores {z.shape[1]} classes; a decision boundary plot shows at most "
+                             f"{len(PALETTE)} classes (one colour each)")
         regions = z.argmax(axis=1).reshape(xx.shape)
         levels = np.arange(z.shape[1] + 1) - 0.5
     else:

@@ -162,6 +162,9 @@ def seed_everything(seed: int = 0) -> int:
 
 
 def _parse_device(name: str) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"a device must be named by a string such as 'cpu' or 'cuda:1', got {type(name).__name__}: "
+                        f"{name!r}")
     cleaned = name.strip().lower()
     kind = cleaned.split(":", 1)[0]
     if kind not in _KNOWN_DEVICES:
@@ -210,6 +213,8 @@ def device_description(device=None) -> str:
     """A short human-readable name for a torch device, e.g. ``'cuda (NVIDIA H100)'``."""
     import torch
 
+    if isinstance(device, str):
+        device = _parse_device(device)
     device = torch_device() if device is None else torch.device(device)
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
@@ -231,19 +236,40 @@ def import_tensorflow():
     return tf
 
 
-def tf_device() -> str:
-    """The TensorFlow device string matching :func:`torch_device`'s choice of GPU or CPU."""
+def _on_macos() -> bool:
+    """True on macOS, where TensorFlow's GPU is Apple's (through the Metal plug-in), never CUDA."""
+    return sys.platform == "darwin"
+
+
+def tf_device(prefer: str | None = None) -> str:
+    """The TensorFlow device for the same choice :func:`torch_device` makes: ``'/CPU:0'`` or ``'/GPU:N'``.
+
+    ``prefer``, else ``$LESSON4_DEVICE``, names the device exactly as for PyTorch: ``cpu``,
+    ``cuda``, ``cuda:N`` or ``mps``.  TensorFlow numbers its GPUs ``/GPU:0``, ``/GPU:1``, ...
+    in the order CUDA does, so ``cuda:1`` is ``/GPU:1``; on macOS its GPU is Apple's, which
+    PyTorch calls ``mps``.  As with :func:`torch_device`, asking for a device that TensorFlow
+    cannot see is an error rather than a quiet run somewhere else.  With no preference it
+    picks the first GPU, else the CPU.  Use it as ``with tf.device(runtime.tf_device()):``.
+    """
     tf = import_tensorflow()
 
-    requested = os.environ.get(DEVICE_ENV, "")
-    if requested:
-        kind = _parse_device(requested).split(":", 1)[0]
-        if kind == "cpu":
-            return "/CPU:0"
+    requested = prefer if prefer is not None else os.environ.get(DEVICE_ENV)
     gpus = tf.config.list_physical_devices("GPU")
-    if requested and kind in ("cuda", "mps") and not gpus:
-        raise RuntimeError(f"device {requested!r} was requested but TensorFlow sees no GPU here")
-    return "/GPU:0" if gpus else "/CPU:0"
+    if not requested:
+        return "/GPU:0" if gpus else "/CPU:0"
+    name = _parse_device(requested)
+    kind, _, index = name.partition(":")
+    if kind == "cpu":
+        return "/CPU:0"
+    if kind == "mps" and not (_on_macos() and gpus):
+        raise RuntimeError(f"device {requested!r} was requested but Apple MPS is not available to TensorFlow here "
+                           "(it needs macOS and the tensorflow-metal plug-in)")
+    if kind == "cuda" and (_on_macos() or not gpus):
+        raise RuntimeError(f"device {requested!r} was requested but CUDA is not available to TensorFlow here")
+    number = int(index) if index else 0
+    if number >= len(gpus):
+        raise RuntimeError(f"device {requested!r} was requested but TensorFlow sees only {len(gpus)} GPU(s)")
+    return f"/GPU:{number}"
 
 
 def _find_repo(start: Path) -> Path | None:
@@ -262,20 +288,44 @@ def repo_root() -> Path | None:
     return _find_repo(Path(__file__).resolve().parent) or _find_repo(Path.cwd().resolve())
 
 
+def _folder_setting(variable: str) -> str | None:
+    """The value of an environment variable naming a folder; set but blank is an error."""
+    value = os.environ.get(variable)
+    if value is not None and value.strip() == "":
+        raise ValueError(f"${variable} is set but empty: unset it to use the default, or name a folder")
+    return value
+
+
+def _make_folder(path: Path, purpose: str, origin: str) -> Path:
+    """Create ``path`` if needed, or say exactly why it cannot be a folder.
+
+    ``mkdir(exist_ok=True)`` only says "File exists" for a link to nowhere, a loop of
+    links or a plain file, which leaves the reader guessing which setting is wrong.
+    """
+    where = f"the {purpose} {path} ({origin})"
+    if path.is_symlink() and not path.exists():
+        raise NotADirectoryError(f"{where} is a symbolic link that leads nowhere (its target is missing, "
+                                 "or the links form a loop): fix or remove the link")
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{where} exists but is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(error.errno, f"cannot create {where}: {error.strerror or error}") from error
+    return path
+
+
 def media_dir() -> Path:
     """Where chapters write figures and GIFs: ``$LESSON4_MEDIA``, else ``<repo>/media``.
 
     Outside a clone (Colab) it is ``./media`` under the working directory.  The folder is
     created if needed.
     """
-    override = os.environ.get(MEDIA_ENV)
-    if override:
-        path = Path(override).expanduser()
-    else:
-        root = repo_root()
-        path = (root if root is not None else Path.cwd()) / "media"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    override = _folder_setting(MEDIA_ENV)
+    if override is not None:
+        return _make_folder(Path(override).expanduser(), "media folder", f"from ${MEDIA_ENV}")
+    root = repo_root()
+    return _make_folder((root if root is not None else Path.cwd()) / "media", "media folder", "the default")
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
@@ -284,19 +334,16 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     The default lives outside the clone, so every clone and every build on a machine
     shares one copy of MNIST.  The folder is created if needed.
     """
-    chosen = override if override is not None else os.environ.get(DATA_ENV)
-    if chosen is not None and str(chosen).strip() == "":
+    if override is not None and str(override).strip() == "":
         raise ValueError("the data directory must not be an empty string")
-    if chosen is None:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-        path = base / "lesson4"
-    else:
-        path = Path(chosen).expanduser()
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"the data directory {path} exists but is not a folder")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    if override is not None:
+        return _make_folder(Path(override).expanduser(), "data folder", "given as an argument")
+    chosen = _folder_setting(DATA_ENV)
+    if chosen is not None:
+        return _make_folder(Path(chosen).expanduser(), "data folder", f"from ${DATA_ENV}")
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return _make_folder(base / "lesson4", "data folder", f"the default; set ${DATA_ENV} to move it")
 
 
 def setup(seed: int = 0) -> None:

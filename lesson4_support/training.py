@@ -16,7 +16,7 @@ import copy
 import math
 import sys
 import time
-from typing import Iterable, TextIO
+from typing import Iterable, Mapping, TextIO
 
 import numpy as np
 
@@ -27,6 +27,16 @@ def _check_number(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
     return float(value)
+
+
+def _check_finite(name: str, value, minimum: float | None = None) -> float:
+    """A real, finite number (at least ``minimum`` when given), or an error naming ``name``."""
+    value = _check_number(name, value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, got {value}")
+    return value
 
 
 # --------------------------------------------------------------------------- history
@@ -85,11 +95,16 @@ class History:
         return dict(self._rows[-1])
 
     def best(self, name: str, mode: str = "min") -> dict[str, float]:
-        """The row where ``name`` was lowest (``mode="min"``) or highest (``"max"``); first one on ties."""
+        """The row where ``name`` was lowest (``mode="min"``) or highest (``"max"``); first one on ties.
+
+        Epochs where the value is NaN (a diverged loss, say) are never the best.
+        """
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        values = self[name]
-        index = int(np.argmin(values) if mode == "min" else np.argmax(values))
+        values = np.asarray(self[name])
+        if np.isnan(values).all():
+            raise ValueError(f"{name!r} is NaN in every epoch: there is no best one")
+        index = int(np.nanargmin(values) if mode == "min" else np.nanargmax(values))
         return dict(self._rows[index])
 
     def __repr__(self) -> str:
@@ -113,13 +128,19 @@ def _in_jupyter() -> bool:
 
 def format_summary(epoch: int, n_epochs: int, metrics: dict[str, float], seconds: float | None = None) -> str:
     """One epoch's summary line, e.g. ``epoch  3/10  train_loss 0.1234  val_accuracy 0.9712  2.1 s``."""
+    n_epochs = check_int(n_epochs, "n_epochs")
+    epoch = check_int(epoch, "epoch")
+    if epoch > n_epochs:
+        raise ValueError(f"epoch {epoch} is beyond the {n_epochs} epochs of the run (it counts from 1 to n_epochs)")
+    if not isinstance(metrics, Mapping):
+        raise TypeError(f"metrics must map names to numbers, such as {{'loss': 0.3}}, got {type(metrics).__name__}")
     width = len(str(n_epochs))
     parts = [f"epoch {epoch:>{width}}/{n_epochs}"]
     for name, value in metrics.items():
         value = _check_number(name, value)
         parts.append(f"{name} {value:.4f}")
     if seconds is not None:
-        parts.append(f"{_check_number('seconds', seconds):.1f} s")
+        parts.append(f"{_check_finite('seconds', seconds, 0):.1f} s")
     return "  ".join(parts)
 
 
@@ -271,9 +292,7 @@ class Timer:
 
 def per_second(count: float, seconds: float) -> float:
     """``count / seconds`` (samples per second, say), refusing a non-positive time."""
-    count, seconds = _check_number("count", count), _check_number("seconds", seconds)
-    if count < 0:
-        raise ValueError(f"count must not be negative, got {count}")
+    count, seconds = _check_finite("count", count, 0), _check_finite("seconds", seconds)
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     return count / seconds
@@ -294,9 +313,7 @@ class EarlyStopping:
 
     def __init__(self, patience: int = 3, *, min_delta: float = 0.0, mode: str = "min") -> None:
         self.patience = check_int(patience, "patience")
-        self.min_delta = _check_number("min_delta", min_delta)
-        if self.min_delta < 0:
-            raise ValueError(f"min_delta must not be negative, got {min_delta}")
+        self.min_delta = _check_finite("min_delta", min_delta, 0)
         if mode not in ("min", "max"):
             raise ValueError(f"mode must be 'min' (for losses) or 'max' (for accuracies), got {mode!r}")
         self.mode = mode
@@ -317,6 +334,8 @@ class EarlyStopping:
         value = _check_number("value", value)
         if math.isnan(value):
             raise ValueError("the monitored value is NaN: training has diverged")
+        if math.isinf(value):
+            raise ValueError(f"the monitored value is infinite ({value}): training has diverged")
         if self.stopped_epoch is not None:
             raise RuntimeError(f"early stopping already fired at epoch {self.stopped_epoch}; make a new EarlyStopping")
         self.epochs_seen += 1

@@ -89,9 +89,9 @@ def setup_source(repository: str, tag: str) -> str:
         "import importlib.util, pathlib, subprocess, sys\n"
         "\n"
         "here = pathlib.Path.cwd()\n"
-        "clone = next((p for p in [here, *here.parents] if (p / \"lesson4_support\").is_dir()), None)\n"
-        "if clone:\n"
-        "    sys.path.insert(0, str(clone))\n"
+        "clones = [p for p in [here, *here.parents] if (p / \"lesson4_support\").is_dir()]\n"
+        "if clones:\n"
+        "    sys.path.insert(0, str(clones[0]))\n"
         "elif importlib.util.find_spec(\"lesson4_support\") is None:\n"
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\",\n"
         f"                    \"git+{repository}@{tag}\"], check=True)\n"
@@ -218,7 +218,7 @@ def render_directive(directive: Directive, page: Page, folder: Path) -> str:
         return f"![{alt}](attachment:{name})\n\n*{' '.join(body.split())}*"
     if directive.name == "nb-exec-table":
         return (f"The table of every page's last run is made by the site builder: see "
-                f"[this page on the site]({page.site}chapters/13_execution_report.html).")
+                f"[this page on the site]({page.site}chapters/14_execution_report.html).")
     raise ReaderNotebookError(f"{page.where}: no plain-Markdown form for the {{{directive.name}}} directive")
 
 

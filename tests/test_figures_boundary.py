@@ -79,3 +79,57 @@ def test_rejects_too_few_grid_steps():
     X, y = points()
     with pytest.raises(ValueError, match="steps must be at least 2"):
         figures.plot_decision_boundary(LinearModel(), X, y, steps=1)
+
+
+def filled_regions(ax):
+    """The filled contour set's paths, one per class region (empty where a class got no area)."""
+    from matplotlib.contour import ContourSet
+
+    (filled,) = [c for c in ax.collections if isinstance(c, ContourSet) and c.filled]
+    return filled.get_paths()
+
+
+def three_blobs():
+    from sklearn.datasets import make_blobs
+
+    centres = np.array([[-4.0, 0.0], [0.0, 4.0], [4.0, 0.0]])
+    X, y = make_blobs(150, centers=centres, cluster_std=0.6, random_state=0)
+    return X, y, centres
+
+
+@pytest.mark.parametrize("kind", ["predict_proba", "decision_function"])
+def test_three_classes_get_three_regions_that_agree_with_predict(kind):
+    from sklearn.linear_model import LogisticRegression, Perceptron
+
+    X, y, centres = three_blobs()
+    model = (LogisticRegression() if kind == "predict_proba" else Perceptron(random_state=0)).fit(X, y)
+    assert hasattr(model, kind)
+    ax = figures.plot_decision_boundary(model, X, y, steps=120)
+    paths = filled_regions(ax)
+    assert len(paths) == 3, f"3 classes drew {len(paths)} regions"
+    for label, centre in enumerate(centres):
+        assert model.predict(centre[None])[0] == label
+        assert paths[label].contains_point(centre), f"the centre of class {label} lies outside its region"
+        others = [i for i in range(3) if i != label]
+        assert not any(paths[i].contains_point(centre) for i in others)
+
+
+def test_two_class_probabilities_still_split_at_one_half():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = points()
+    model = LogisticRegression().fit(X, y)
+    ax = figures.plot_decision_boundary(model, X, y, steps=60)
+    paths = filled_regions(ax)
+    assert len(paths) == 2
+    xx, yy, grid = figures.grid_for(X, 0.5, 60)
+    inside = paths[1].contains_points(grid)
+    above = model.predict_proba(grid)[:, 1] > 0.5
+    assert (inside == above).mean() > 0.97  # the same split, up to the grid cells on the line itself
+
+
+def test_more_classes_than_colours_is_refused():
+    X = np.random.default_rng(0).normal(size=(40, 2))
+    y = np.arange(40) % 10
+    with pytest.raises(ValueError, match="at most 8 classes"):
+        figures.plot_decision_boundary(lambda pts: np.zeros((len(pts), 10)), X, y, steps=10)

@@ -11,6 +11,7 @@ import base64
 import importlib.util
 import io
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("make_reader_notebooks", ROOT / "scripts" / "make_reader_notebooks.py")
 readers = importlib.util.module_from_spec(SPEC)
+sys.modules[SPEC.name] = readers          # dataclasses look their module up by name
 SPEC.loader.exec_module(readers)
 
 CHAPTERS = readers.chapters()

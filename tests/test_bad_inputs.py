@@ -1,0 +1,289 @@
+"""Bad input to the support package's public functions is refused with a clear message.
+
+Each case is a call with one wrong argument: NaN or infinity where a number is needed, an
+empty array, the wrong dtype or shape, a value out of range.  Every one must raise a
+ValueError or TypeError whose message names what was wrong, instead of returning an
+answer computed from nonsense (a label cast from 1.7 to 1, an int32 that wrapped round,
+a NaN gradient, a rate of 0 per second, "epoch 5/3", a missing colour region).
+"""
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from lesson4_support import backprop, convolution, datasets, figures, runtime, training
+
+NAN, INF = float("nan"), float("inf")
+MNIST_LIKE = np.zeros((4, 28, 28), dtype=np.uint8)
+LABELS = np.arange(4)
+POINTS = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+CLASSES = np.array([0, 1, 0, 1])
+
+
+def network(**changes):
+    """The backprop chapter's tiny network: x (2, 3), y (2, 1), W1 (3, 2), b1 (2,), W2 (2, 1), b2 (1,)."""
+    rng = np.random.default_rng(0)
+    values = dict(x=rng.normal(size=(2, 3)), y=np.array([[0.0], [1.0]]), W1=rng.normal(size=(3, 2)),
+                  b1=np.zeros(2), W2=rng.normal(size=(2, 1)), b2=np.zeros(1))
+    values.update(changes)
+    return values
+
+
+class Probabilities:
+    def predict_proba(self, pts):
+        return np.c_[1 - (pts[:, 0] > 0.5), pts[:, 0] > 0.5].astype(float)
+
+
+def history_with_nan():
+    history = training.History()
+    history.append(val_loss=0.5)
+    history.append(val_loss=NAN)
+    return history
+
+
+CASES = {
+    # ---- datasets
+    "torch_tensors float labels": (lambda: datasets.torch_tensors(MNIST_LIKE[:2], np.array([1.7, -3.0])),
+                                   TypeError, "labels must be integer"),
+    "torch_tensors integral float labels": (lambda: datasets.torch_tensors(MNIST_LIKE, LABELS.astype(float)),
+                                            TypeError, "labels must be integer"),
+    "torch_tensors negative labels": (lambda: datasets.torch_tensors(MNIST_LIKE[:2], np.array([1, -3])),
+                                      ValueError, "labels must be class numbers"),
+    "torch_tensors uint64 label beyond int64": (
+        lambda: datasets.torch_tensors(MNIST_LIKE[:1], np.array([2**63], dtype=np.uint64)),
+        ValueError, "labels must be class numbers"),
+    "torch_tensors 2-D labels": (lambda: datasets.torch_tensors(MNIST_LIKE, LABELS[:, None]),
+                                 ValueError, "labels must be 1-D"),
+    "torch_tensors empty": (lambda: datasets.torch_tensors(MNIST_LIKE[:0], LABELS[:0]), ValueError, "empty"),
+    "torch_tensors float images": (lambda: datasets.torch_tensors(MNIST_LIKE.astype(float), LABELS),
+                                   TypeError, "uint8"),
+    "torch_tensors 1-D images": (lambda: datasets.torch_tensors(np.zeros(4, np.uint8), LABELS),
+                                 ValueError, "images"),
+    "torch_tensors flat images kept unflattened": (
+        lambda: datasets.torch_tensors(MNIST_LIKE.reshape(4, 784), LABELS, flatten=False),
+        ValueError, r"\(N, height, width\)"),
+    "to_float empty flattened": (lambda: datasets.to_float(MNIST_LIKE[:0], flatten=True), ValueError, "empty"),
+    "to_float int64 pixels": (lambda: datasets.to_float(MNIST_LIKE.astype(np.int64)), TypeError, "uint8"),
+    "toy_data NaN noise": (lambda: datasets.toy_data("moons", noise=NAN), ValueError, "noise"),
+    "toy_data infinite noise": (lambda: datasets.toy_data("moons", noise=INF), ValueError, "noise"),
+    "toy_data text noise": (lambda: datasets.toy_data("moons", noise="0.2"), TypeError, "noise"),
+    "toy_data seed None (not repeatable)": (lambda: datasets.toy_data("moons", seed=None), TypeError, "seed"),
+    "toy_data negative seed": (lambda: datasets.toy_data("moons", seed=-1), ValueError, "seed"),
+    "toy_data float seed": (lambda: datasets.toy_data("moons", seed=2.5), TypeError, "seed"),
+    "toy_data 1.5 samples": (lambda: datasets.toy_data("moons", 10.5), TypeError, "n_samples"),
+    "toy_data unknown name": (lambda: datasets.toy_data("spiral"), ValueError, "unknown toy data set"),
+    "split_indices seed None (not repeatable)": (lambda: datasets.split_indices(10, 2, seed=None),
+                                                 TypeError, "seed"),
+    "split_indices negative seed": (lambda: datasets.split_indices(10, 2, seed=-1), ValueError, "seed"),
+    "split_indices n_val NaN": (lambda: datasets.split_indices(10, NAN), TypeError, "n_val"),
+    "md5sum chunk 0 (hashes nothing)": (lambda: datasets.md5sum(__file__, chunk=0), ValueError, "chunk"),
+    "md5sum chunk 2.5": (lambda: datasets.md5sum(__file__, chunk=2.5), TypeError, "chunk"),
+    "verify_raw_dir with no expected files": (lambda: datasets.verify_raw_dir(".", {}), ValueError, "expected"),
+    "check_file negative size": (lambda: datasets.check_file(__file__, -1, "0" * 32), ValueError, "size"),
+    "check_file NaN size": (lambda: datasets.check_file(__file__, NAN, "0" * 32), TypeError, "size"),
+    "check_file short md5": (lambda: datasets.check_file(__file__, 10, "abc"), ValueError, "md5"),
+    "ensure_mnist NaN timeout": (lambda: datasets.ensure_mnist(".", timeout=NAN, sources=[]), ValueError, "timeout"),
+    "ensure_mnist infinite deadline": (lambda: datasets.ensure_mnist(".", deadline=INF, sources=[]),
+                                       ValueError, "deadline"),
+    "ensure_mnist source without a name": (lambda: datasets.ensure_mnist(".", sources=[print]),
+                                           TypeError, "sources"),
+    # ---- runtime
+    "torch_device number": (lambda: runtime.torch_device(3), TypeError, "device"),
+    "torch_device unknown": (lambda: runtime.torch_device("gpu"), ValueError, "unknown device"),
+    "tf_device number": (lambda: runtime.tf_device(0), TypeError, "device"),
+    "device_description unknown": (lambda: runtime.device_description("gpu"), ValueError, "unknown device"),
+    "seed_everything NaN": (lambda: runtime.seed_everything(NAN), TypeError, "seed"),
+    "seed_everything negative": (lambda: runtime.seed_everything(-1), ValueError, "seed"),
+    "glue name with a space": (lambda: runtime.glue("test accuracy", 1), ValueError, "identifiers"),
+    # ---- training
+    "per_second infinite seconds": (lambda: training.per_second(10, INF), ValueError, "seconds"),
+    "per_second NaN seconds": (lambda: training.per_second(10, NAN), ValueError, "seconds"),
+    "per_second zero seconds": (lambda: training.per_second(10, 0), ValueError, "seconds"),
+    "per_second infinite count": (lambda: training.per_second(INF, 1), ValueError, "count"),
+    "per_second NaN count": (lambda: training.per_second(NAN, 1), ValueError, "count"),
+    "per_second text count": (lambda: training.per_second("10", 1), TypeError, "count"),
+    "format_summary epoch 5 of 3": (lambda: training.format_summary(5, 3, {"loss": 0.1}), ValueError, "epoch 5"),
+    "format_summary epoch 0": (lambda: training.format_summary(0, 3, {"loss": 0.1}), ValueError, "epoch"),
+    "format_summary 2.5 epochs": (lambda: training.format_summary(1, 2.5, {"loss": 0.1}), TypeError, "n_epochs"),
+    "format_summary NaN seconds": (lambda: training.format_summary(1, 3, {}, NAN), ValueError, "seconds"),
+    "format_summary negative seconds": (lambda: training.format_summary(1, 3, {}, -1.0), ValueError, "seconds"),
+    "format_summary metrics as a list": (lambda: training.format_summary(1, 3, [0.1]), TypeError, "metrics"),
+    "History.append 2.5th epoch": (lambda: training.History().append(epoch=2.5, loss=1.0), TypeError, "epoch"),
+    "History.append text value": (lambda: training.History().append(loss="low"), TypeError, "loss"),
+    "History.best over a NaN": (lambda: history_with_nan().best("val_loss", "max"), ValueError, "NaN"),
+    "EarlyStopping NaN min_delta": (lambda: training.EarlyStopping(min_delta=NAN), ValueError, "min_delta"),
+    "EarlyStopping infinite min_delta": (lambda: training.EarlyStopping(min_delta=INF), ValueError, "min_delta"),
+    "EarlyStopping negative min_delta": (lambda: training.EarlyStopping(min_delta=-1), ValueError, "min_delta"),
+    "EarlyStopping patience 0": (lambda: training.EarlyStopping(0), ValueError, "patience"),
+    "EarlyStopping unknown mode": (lambda: training.EarlyStopping(mode="lowest"), ValueError, "mode"),
+    "EarlyStopping.step infinite loss": (lambda: training.EarlyStopping().step(INF), ValueError, "infinite"),
+    "EarlyStopping.step NaN loss": (lambda: training.EarlyStopping().step(NAN), ValueError, "NaN"),
+    "EpochProgress 0 batches": (lambda: training.EpochProgress(1, 0), ValueError, "n_batches"),
+    "EpochProgress.end_epoch NaN seconds": (
+        lambda: training.EpochProgress(2, 2, live=False, stream=open(__import__("os").devnull, "w"))
+        .end_epoch(1, seconds=NAN), ValueError, "seconds"),
+    # ---- backprop
+    "two_layer_gradients NaN bias": (lambda: backprop.two_layer_gradients(**network(b1=np.array([NAN, 0.0]))),
+                                     ValueError, "b1"),
+    "two_layer_gradients infinite output bias": (lambda: backprop.two_layer_gradients(**network(b2=np.array([INF]))),
+                                                 ValueError, "b2"),
+    "two_layer_gradients no samples": (
+        lambda: backprop.two_layer_gradients(**network(x=np.zeros((0, 3)), y=np.zeros((0, 1)))),
+        ValueError, "at least one sample"),
+    "two_layer_gradients no hidden units": (
+        lambda: backprop.two_layer_gradients(**network(W1=np.zeros((3, 0)), b1=np.zeros(0), W2=np.zeros((0, 1)))),
+        ValueError, "W1"),
+    "two_layer_gradients NaN input": (lambda: backprop.two_layer_gradients(**network(x=np.full((2, 3), NAN))),
+                                      ValueError, "x"),
+    "two_layer_gradients complex weights": (
+        lambda: backprop.two_layer_gradients(**network(W2=np.ones((2, 1)) * 1j)), TypeError, "W2"),
+    "two_layer_gradients target 2": (lambda: backprop.two_layer_gradients(**network(y=np.array([[0.0], [2.0]]))),
+                                     ValueError, "y"),
+    "two_layer_gradients bias of the wrong length": (
+        lambda: backprop.two_layer_gradients(**network(b1=np.zeros(3))), ValueError, "b1"),
+    # ---- figures
+    "plot_decision_boundary NaN threshold": (
+        lambda: figures.plot_decision_boundary(lambda p: p[:, 0], POINTS, CLASSES, threshold=NAN, steps=5),
+        ValueError, "threshold"),
+    "plot_decision_boundary NaN scores": (
+        lambda: figures.plot_decision_boundary(lambda p: np.full(len(p), NAN), POINTS, CLASSES, steps=5),
+        ValueError, "NaN"),
+    "plot_decision_boundary NaN points": (
+        lambda: figures.plot_decision_boundary(Probabilities(), np.r_[POINTS, [[NAN, 0.0]]], np.r_[CLASSES, 0],
+                                               steps=5), ValueError, "X"),
+    "plot_decision_boundary no points": (
+        lambda: figures.plot_decision_boundary(Probabilities(), np.zeros((0, 2)), np.zeros(0), steps=5),
+        ValueError, "empty"),
+    "grid_for NaN margin": (lambda: figures.grid_for(POINTS, margin=NAN), ValueError, "margin"),
+    "grid_for negative margin": (lambda: figures.grid_for(POINTS, margin=-1.0), ValueError, "margin"),
+    "grid_for 2.5 steps": (lambda: figures.grid_for(POINTS, steps=2.5), TypeError, "steps"),
+    "grid_for a billion points": (lambda: figures.grid_for(POINTS, steps=40_000), ValueError, "steps"),
+    "scatter_classes infinite point": (lambda: figures.scatter_classes(np.r_[POINTS, [[INF, 0.0]]],
+                                                                       np.r_[CLASSES, 1]), ValueError, "X"),
+    "scatter_classes NaN label": (lambda: figures.scatter_classes(POINTS, np.array([0.0, 1.0, NAN, 1.0])),
+                                  ValueError, "y"),
+    "plot_confusion_matrix NaN": (lambda: figures.plot_confusion_matrix(np.array([[1.0, NAN], [0.0, 2.0]])),
+                                  ValueError, "NaN"),
+    "plot_confusion_matrix fractional counts": (
+        lambda: figures.plot_confusion_matrix(np.array([[2.7, 0.0], [0.0, 1.0]])), ValueError, "whole"),
+    "plot_confusion_matrix negative": (lambda: figures.plot_confusion_matrix(np.array([[1, -1], [0, 2]])),
+                                       ValueError, "negative"),
+    "plot_confusion_matrix not square": (lambda: figures.plot_confusion_matrix(np.ones((2, 3))),
+                                         ValueError, "square"),
+    "plot_class_counts negative": (lambda: figures.plot_class_counts({"train": [3, -1]}), ValueError, "negative"),
+    "plot_class_counts NaN": (lambda: figures.plot_class_counts({"train": [3, NAN]}), ValueError, "NaN"),
+    "plot_class_counts ragged": (lambda: figures.plot_class_counts({"train": [3, 1], "test": [1]}),
+                                 ValueError, "same length"),
+    "plot_curves NaN marker": (lambda: figures.plot_curves({"loss": [1.0, 0.5]}, marker_at=NAN),
+                               ValueError, "marker_at"),
+    "plot_curves log scale with zero": (lambda: figures.plot_curves({"loss": [1.0, 0.0]}, log=True),
+                                        ValueError, "log"),
+    "plot_curves empty curve": (lambda: figures.plot_curves({"loss": []}), ValueError, "non-empty"),
+    "plot_digit_grid NaN pixels": (lambda: figures.plot_digit_grid(np.full((2, 4, 4), NAN)), ValueError, "NaN"),
+    "plot_digit_grid empty": (lambda: figures.plot_digit_grid(np.zeros((0, 4, 4))), ValueError, "empty"),
+    "plot_digit_grid 0 columns": (lambda: figures.plot_digit_grid(np.zeros((2, 4, 4)), ncols=0),
+                                  ValueError, "ncols"),
+    "plot_function_and_derivative empty": (
+        lambda: figures.plot_function_and_derivative([], [], [], "relu"), ValueError, "empty"),
+    "plot_function_and_derivative ragged": (
+        lambda: figures.plot_function_and_derivative([0, 1], [0, 1], [0], "relu"), ValueError, "equal length"),
+    "plot_seconds_per_epoch infinite": (lambda: figures.plot_seconds_per_epoch({"loop": INF}), ValueError, "finite"),
+    "save_figure name as a number": (lambda: figures.save_figure(plt.figure(), 3), TypeError, "name"),
+    "save_figure not a figure": (lambda: figures.save_figure("figure", "a.png"), TypeError, "fig"),
+    "save_figure path in the name": (lambda: figures.save_figure(plt.figure(), "../a.png"), ValueError, "plain"),
+    # ---- convolution
+    "output_size NaN size": (lambda: convolution.output_size(NAN, 3), TypeError, "size"),
+    "output_size kernel larger than input": (lambda: convolution.output_size(2, 5), ValueError, "kernel"),
+    "output_size negative padding": (lambda: convolution.output_size(5, 3, padding=-1), ValueError, "padding"),
+    "output_size stride 0": (lambda: convolution.output_size(5, 3, stride=0), ValueError, "stride"),
+    "output_shape three numbers": (lambda: convolution.output_shape((5, 5, 5), 3), ValueError, "input_shape"),
+    "conv2d_reference text image": (lambda: convolution.conv2d_reference(np.array([["a"]]), np.ones((1, 1))),
+                                    TypeError, "images"),
+    "conv2d_reference complex kernel": (lambda: convolution.conv2d_reference(np.ones((3, 3)), np.ones((2, 2)) * 1j),
+                                        TypeError, "kernels"),
+    "conv2d_reference channel mismatch": (
+        lambda: convolution.conv2d_reference(np.ones((1, 2, 4, 4)), np.ones((1, 3, 2, 2))), ValueError, "channels"),
+    "conv2d_reference no channels": (
+        lambda: convolution.conv2d_reference(np.ones((1, 0, 4, 4)), np.ones((1, 0, 2, 2))), ValueError, "channel"),
+    "conv2d_reference NaN bias": (lambda: convolution.conv2d_reference(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)),
+                                                                       bias=[NAN]), ValueError, "bias"),
+    "conv2d_reference bias of the wrong length": (
+        lambda: convolution.conv2d_reference(np.ones((1, 1, 4, 4)), np.ones((2, 1, 2, 2)), bias=[1.0]),
+        ValueError, "bias"),
+    "plot_kernel NaN": (lambda: convolution.plot_kernel(np.array([[NAN, 1.0]])), ValueError, "NaN"),
+    "plot_kernel empty": (lambda: convolution.plot_kernel(np.zeros((0, 3))), ValueError, "non-empty"),
+    "plot_feature_map 3-D": (lambda: convolution.plot_feature_map(np.zeros((2, 2, 2))), ValueError, "2-D"),
+    "plot_response_overlay NaN alpha": (
+        lambda: convolution.plot_response_overlay(np.ones((3, 3)), np.ones((3, 3)), alpha=NAN), ValueError, "alpha"),
+    "plot_response_overlay shape mismatch": (
+        lambda: convolution.plot_response_overlay(np.ones((3, 3)), np.ones((2, 2))), ValueError, "shape"),
+    "plot_filter_gallery names differ": (
+        lambda: convolution.plot_filter_gallery(np.ones((3, 3)), {"a": np.ones((2, 2))}, {"b": np.ones((2, 2))}),
+        ValueError, "same names"),
+    "sliding_kernel_gif stride 0": (
+        lambda: convolution.sliding_kernel_gif(np.ones((4, 4)), np.ones((2, 2)), np.ones((3, 3)), "x.gif", stride=0),
+        ValueError, "stride"),
+    "sliding_kernel_gif NaN duration": (
+        lambda: convolution.sliding_kernel_gif(np.ones((4, 4)), np.ones((2, 2)), np.ones((3, 3)), "x.gif",
+                                               duration_ms=NAN), TypeError, "duration_ms"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+def test_bad_input_gets_a_clear_error(case, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # anything a broken check let through would write here, not in the clone
+    call, error, match = CASES[case]
+    with pytest.raises(error, match=match):
+        call()
+
+
+def keras_cases():
+    keras_training = pytest.importorskip("lesson4_support.keras_training")
+    return {
+        "mnist_dataset label 2**31 (wraps in int32)": (
+            lambda: keras_training.mnist_dataset(MNIST_LIKE[:1], np.array([2**31])), ValueError, "labels"),
+        "mnist_dataset negative label": (
+            lambda: keras_training.mnist_dataset(MNIST_LIKE[:1], np.array([-1])), ValueError, "labels"),
+        "mnist_dataset float labels": (
+            lambda: keras_training.mnist_dataset(MNIST_LIKE[:2], np.array([1.7, 3.0])), TypeError, "labels"),
+        "mnist_dataset empty": (lambda: keras_training.mnist_dataset(MNIST_LIKE[:0], LABELS[:0]), ValueError, "empty"),
+        "mnist_dataset batch 0": (lambda: keras_training.mnist_dataset(MNIST_LIKE, LABELS, 0), ValueError,
+                                  "batch_size"),
+        "mnist_dataset float images": (lambda: keras_training.mnist_dataset(MNIST_LIKE * 1.0, LABELS), TypeError,
+                                       "uint8"),
+        "epoch_line NaN seconds": (lambda: keras_training.epoch_line(1, {"loss": 0.1}, NAN), ValueError, "seconds"),
+        "epoch_line metric named by a number": (lambda: keras_training.epoch_line(1, {3: 0.1}), TypeError,
+                                                "metric names"),
+        "epoch_line epoch 0": (lambda: keras_training.epoch_line(0, {}), ValueError, "epoch"),
+        "gradient_step loss that is not a function": (
+            lambda: keras_training.gradient_step(lambda x, training=False: x, object(), "mse"), TypeError,
+            "loss_function"),
+        "time_tf_steps 0 steps": (lambda: keras_training.time_tf_steps(lambda x, y: x, [(1, 2)], steps=0),
+                                  ValueError, "steps"),
+    }
+
+
+KERAS_CASES = ["mnist_dataset label 2**31 (wraps in int32)", "mnist_dataset negative label",
+               "mnist_dataset float labels", "mnist_dataset empty", "mnist_dataset batch 0",
+               "mnist_dataset float images", "epoch_line NaN seconds", "epoch_line metric named by a number",
+               "epoch_line epoch 0", "gradient_step loss that is not a function", "time_tf_steps 0 steps"]
+
+
+@pytest.mark.parametrize("case", KERAS_CASES)
+def test_bad_input_to_the_keras_helpers_gets_a_clear_error(case):
+    call, error, match = keras_cases()[case]
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_the_keras_case_list_is_complete():
+    pytest.importorskip("lesson4_support.keras_training")
+    assert sorted(keras_cases()) == sorted(KERAS_CASES)
+
+
+def test_nan_stays_out_of_history_best_but_is_still_recorded():
+    history = history_with_nan()
+    assert math.isnan(history["val_loss"][1])
+    assert history.best("val_loss")["epoch"] == 1  # argmin would have picked the NaN row
