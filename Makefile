@@ -16,7 +16,7 @@ $(if $(filter $(THREADS),$(shell printf '%s\n' '$(THREADS)' | grep -Ex '[1-9][0-
   $(error THREADS must be a positive whole number of CPU threads, such as THREADS=2 or THREADS=8; got '$(THREADS)'))
 export OMP_NUM_THREADS = $(THREADS)
 
-.PHONY: env book test unit notebooks reader-notebooks colab-check benchmark lab clean
+.PHONY: env book test unit notebooks reader-notebooks colab-check memory benchmark lab clean
 
 env: $(STAMP)
 

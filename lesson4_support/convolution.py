@@ -111,6 +111,9 @@ def conv2d_reference(images, kernels, bias=None, stride=1, padding=0, dilation=1
             f"images have {images.shape[1]} channels but kernels expect {kernels.shape[1]} "
             f"(images {images.shape}, kernels {kernels.shape})"
         )
+    if images.shape[1] == 0 or kernels.shape[0] == 0:
+        raise ValueError(f"images and kernels need at least one input channel and one output channel "
+                         f"(images {images.shape}, kernels {kernels.shape})")
     (sh, sw), (ph, pw), (dh, dw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
     out_channels, _, kh, kw = kernels.shape
     out_h, out_w = output_shape(images.shape[2:], (kh, kw), (sh, sw), (ph, pw), (dh, dw))
@@ -118,6 +121,8 @@ def conv2d_reference(images, kernels, bias=None, stride=1, padding=0, dilation=1
         bias = np.asarray(bias, dtype=np.float64)
         if bias.shape != (out_channels,):
             raise ValueError(f"bias must hold one number per output channel ({out_channels},), got shape {bias.shape}")
+        if not np.all(np.isfinite(bias)):
+            raise ValueError("bias contains NaN or infinite values")
 
     x = np.pad(images.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     w = kernels.astype(np.float64)
@@ -274,6 +279,10 @@ def sliding_kernel_gif(image, kernel, feature_map, path: str | os.PathLike, *, s
     kernel = _check_map(kernel, "kernel")
     feature_map = _check_map(feature_map, "feature_map")
     stride = check_int(stride, "stride", 1)
+    duration_ms = check_int(duration_ms, "duration_ms")
+    final_pause_ms = check_int(final_pause_ms, "final_pause_ms", 0)
+    dpi = check_int(dpi, "dpi", 10)
+    colors = check_int(colors, "colors", 2, 256)
     expected = output_shape(image.shape, kernel.shape, stride)
     if feature_map.shape != expected:
         raise ValueError(f"feature_map has shape {feature_map.shape}, but a {kernel.shape} kernel with stride "

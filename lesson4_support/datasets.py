@@ -534,7 +534,7 @@ def _check_and_fetch(root, raw_dir, sources, timeout, deadline, expected, log, s
     for file_name, (kind, message) in found.items():
         if kind == UNREADABLE:
             raise MnistUnavailable(
-                f"the MNIST cache holds a file that cannot be read: {raw_dir / file_name} ({message}). "
+                f"cannot read {raw_dir / file_name} in the MNIST cache: {message.split(': ', 1)[-1]}. "
                 "It may well be genuine, so it was left in place: make it readable (for instance "
                 "`chmod a+r`) or remove it, then run again.")
         if kind == IN_THE_WAY:
@@ -550,7 +550,11 @@ def _check_and_fetch(root, raw_dir, sources, timeout, deadline, expected, log, s
     needed = dict.fromkeys(found)
 
     for name, fetch in sources:
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=root))
+        except OSError as error:
+            raise MnistUnavailable(f"cannot create a folder to fetch into in {root} ({error.strerror or error}); "
+                                   f"point ${runtime.DATA_ENV} at a folder you can write") from error
         try:
             try:
                 fetch(staging, timeout, deadline)
@@ -655,9 +659,12 @@ def to_float(images: np.ndarray, *, normalize: bool = True, flatten: bool = Fals
         raise ValueError(f"expected images with at least 2 dimensions, got shape {images.shape}")
     if images.size == 0:
         raise ValueError(f"images is empty (shape {images.shape}): there is nothing to convert")
-    out = images.astype(np.float32) / 255.0
+    out = images.astype(np.float32)
+    # in place: a whole training set is 150 MB as float32, and each temporary copy costs as much
+    out /= 255.0
     if normalize:
-        out = (out - MNIST_MEAN) / MNIST_STD
+        out -= MNIST_MEAN
+        out /= MNIST_STD
     if flatten:
         out = out.reshape(len(out), -1)
     return out

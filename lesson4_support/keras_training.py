@@ -66,6 +66,10 @@ def mnist_dataset(images, labels, batch_size: int = 64, *, shuffle: bool = False
         raise TypeError(f"labels must be integers, got dtype {labels.dtype}")
     if len(images) == 0:
         raise ValueError("images and labels are empty")
+    top = np.iinfo(np.int32).max  # the labels travel as int32, which would wrap larger numbers round
+    if labels.min() < 0 or labels.max() > top:
+        raise ValueError(f"labels must be class numbers from 0 to {top}, got values from {labels.min()} "
+                         f"to {labels.max()}")
     batch_size = check_int(batch_size, "batch_size")
     seed = check_int(seed, "seed", 0)
 
@@ -120,6 +124,14 @@ def gradient_step(model, optimizer, loss_function) -> Callable:
     The loss is ``loss_function(y, model(x))`` plus the model's own penalties
     (``model.losses``, such as L2 regularizers) when it has any.
     """
+    if not callable(model):
+        raise TypeError(f"model must be a Keras model (callable on a batch), got {type(model).__name__}")
+    if not hasattr(optimizer, "apply_gradients"):
+        raise TypeError(f"optimizer must be a Keras optimizer, got {type(optimizer).__name__}")
+    if not callable(loss_function):
+        raise TypeError(f"loss_function must be a function loss(y_true, y_pred), such as a Keras loss object, "
+                        f"got {type(loss_function).__name__}: {loss_function!r}")
+
     def step(x, y):
         with tf.GradientTape() as tape:
             loss = loss_function(y, model(x, training=True))
@@ -203,6 +215,8 @@ def epoch_line(epoch: int, logs: Mapping[str, float], seconds: float | None = No
         raise TypeError(f"logs must map metric names to numbers, got {type(logs).__name__}")
     parts = [f"epoch {int(epoch):2d}"]
     for name, value in logs.items():
+        if not isinstance(name, str):
+            raise TypeError(f"logs must be keyed by metric names such as 'val_loss', got {name!r}")
         try:
             value = float(value)
         except (TypeError, ValueError):

@@ -179,6 +179,14 @@ def _parse_device(name: str) -> str:
     return cleaned
 
 
+def _requested_device(prefer) -> str | None:
+    """``prefer`` when given, else ``$LESSON4_DEVICE``; an empty name means no preference."""
+    if prefer is not None and not isinstance(prefer, str):
+        raise TypeError(f"a device must be named by a string such as 'cpu' or 'cuda:1', got "
+                        f"{type(prefer).__name__}: {prefer!r}")
+    return prefer if prefer is not None else os.environ.get(DEVICE_ENV)
+
+
 def torch_device(prefer: str | None = None):
     """Choose the PyTorch device: ``prefer``, else ``$LESSON4_DEVICE``, else CUDA, MPS, CPU.
 
@@ -187,7 +195,7 @@ def torch_device(prefer: str | None = None):
     """
     import torch
 
-    requested = prefer if prefer is not None else os.environ.get(DEVICE_ENV)
+    requested = _requested_device(prefer)
     if requested:
         name = _parse_device(requested)
         kind = name.split(":", 1)[0]
@@ -253,7 +261,7 @@ def tf_device(prefer: str | None = None) -> str:
     """
     tf = import_tensorflow()
 
-    requested = prefer if prefer is not None else os.environ.get(DEVICE_ENV)
+    requested = _requested_device(prefer)
     gpus = tf.config.list_physical_devices("GPU")
     if not requested:
         return "/GPU:0" if gpus else "/CPU:0"

@@ -35,7 +35,8 @@ def _check_finite(name: str, value, minimum: float | None = None) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value}")
     if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be at least {minimum:g}, got {value}")
+        wanted = "must not be negative" if minimum == 0 else f"must be at least {minimum:g}"
+        raise ValueError(f"{name} {wanted}, got {value}")
     return value
 
 

@@ -67,7 +67,7 @@ def test_bad_shapes_raise_clear_errors():
     with pytest.raises(ValueError, match="x must be a 2-D array"):
         backprop.two_layer_gradients(x[0], y, W1, b1, W2, b2)
     with pytest.raises(ValueError, match="W1 must have one row per input feature"):
-        backprop.two_layer_gradients(x, y, W1.T[:, :0], b1, W2, b2)
+        backprop.two_layer_gradients(x, y, np.vstack([W1, W1]), b1, W2, b2)
     with pytest.raises(ValueError, match="b1 must have shape"):
         backprop.two_layer_gradients(x, y, W1, np.append(b1, 0.0), W2, b2)
     with pytest.raises(ValueError, match="W2 must have one row per hidden unit"):

@@ -36,10 +36,10 @@ class Probabilities:
         return np.c_[1 - (pts[:, 0] > 0.5), pts[:, 0] > 0.5].astype(float)
 
 
-def history_with_nan():
+def history_with_nan(*values):
     history = training.History()
-    history.append(val_loss=0.5)
-    history.append(val_loss=NAN)
+    for value in values or (0.5, NAN):
+        history.append(val_loss=value)
     return history
 
 
@@ -112,7 +112,8 @@ CASES = {
     "format_summary metrics as a list": (lambda: training.format_summary(1, 3, [0.1]), TypeError, "metrics"),
     "History.append 2.5th epoch": (lambda: training.History().append(epoch=2.5, loss=1.0), TypeError, "epoch"),
     "History.append text value": (lambda: training.History().append(loss="low"), TypeError, "loss"),
-    "History.best over a NaN": (lambda: history_with_nan().best("val_loss", "max"), ValueError, "NaN"),
+    "History.best when every value is NaN": (lambda: history_with_nan(NAN, NAN).best("val_loss"), ValueError,
+                                             "NaN in every epoch"),
     "EarlyStopping NaN min_delta": (lambda: training.EarlyStopping(min_delta=NAN), ValueError, "min_delta"),
     "EarlyStopping infinite min_delta": (lambda: training.EarlyStopping(min_delta=INF), ValueError, "min_delta"),
     "EarlyStopping negative min_delta": (lambda: training.EarlyStopping(min_delta=-1), ValueError, "min_delta"),
@@ -146,6 +147,9 @@ CASES = {
     # ---- figures
     "plot_decision_boundary NaN threshold": (
         lambda: figures.plot_decision_boundary(lambda p: p[:, 0], POINTS, CLASSES, threshold=NAN, steps=5),
+        ValueError, "threshold"),
+    "plot_decision_boundary infinite threshold": (
+        lambda: figures.plot_decision_boundary(lambda p: p[:, 0], POINTS, CLASSES, threshold=-INF, steps=5),
         ValueError, "threshold"),
     "plot_decision_boundary NaN scores": (
         lambda: figures.plot_decision_boundary(lambda p: np.full(len(p), NAN), POINTS, CLASSES, steps=5),
@@ -241,6 +245,7 @@ def test_bad_input_gets_a_clear_error(case, tmp_path, monkeypatch):
 
 def keras_cases():
     keras_training = pytest.importorskip("lesson4_support.keras_training")
+    keras = keras_training.keras
     return {
         "mnist_dataset label 2**31 (wraps in int32)": (
             lambda: keras_training.mnist_dataset(MNIST_LIKE[:1], np.array([2**31])), ValueError, "labels"),
@@ -258,7 +263,7 @@ def keras_cases():
                                                 "metric names"),
         "epoch_line epoch 0": (lambda: keras_training.epoch_line(0, {}), ValueError, "epoch"),
         "gradient_step loss that is not a function": (
-            lambda: keras_training.gradient_step(lambda x, training=False: x, object(), "mse"), TypeError,
+            lambda: keras_training.gradient_step(lambda x, training=False: x, keras.optimizers.SGD(), "mse"), TypeError,
             "loss_function"),
         "time_tf_steps 0 steps": (lambda: keras_training.time_tf_steps(lambda x, y: x, [(1, 2)], steps=0),
                                   ValueError, "steps"),
@@ -287,3 +292,4 @@ def test_nan_stays_out_of_history_best_but_is_still_recorded():
     history = history_with_nan()
     assert math.isnan(history["val_loss"][1])
     assert history.best("val_loss")["epoch"] == 1  # argmin would have picked the NaN row
+    assert history.best("val_loss", "max")["epoch"] == 1

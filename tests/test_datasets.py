@@ -468,11 +468,12 @@ class SlowMirror:
     """A local web server for gzipped IDX files that sends each response in slow pieces.
 
     ``pause`` seconds pass between pieces of ``piece`` bytes; ``requests`` lists every
-    path asked for.  With ``stall=True`` it announces a response and then sends only a
-    byte now and then, for as long as the client waits.
+    path asked for.  With ``stall="body"`` it announces a response and then sends only a
+    byte of it now and then, for as long as the client waits; with ``stall="headers"``
+    it never even finishes the headers.
     """
 
-    def __init__(self, files: dict, *, piece=64, pause=0.0, stall=False):
+    def __init__(self, files: dict, *, piece=64, pause=0.0, stall=None):
         import http.server
         import threading
 
@@ -487,11 +488,20 @@ class SlowMirror:
                     self.send_error(404)
                     return
                 data = mirror.files[name]
+                if stall == "headers":
+                    try:
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                        while not mirror.stop.wait(pause):
+                            self.wfile.write(b"a")
+                            self.wfile.flush()
+                    except OSError:
+                        pass
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 try:
-                    if stall:
+                    if stall == "body":
                         while not mirror.stop.wait(pause):
                             self.wfile.write(b"\x1f")
                             self.wfile.flush()
@@ -529,16 +539,17 @@ def gzipped(contents: dict) -> dict:
     return {f"{name}.gz": gzip.compress(data, mtime=0) for name, data in contents.items()}
 
 
-def test_a_trickling_mirror_is_abandoned_at_the_deadline(tmp_path, tiny_mnist, monkeypatch):
+@pytest.mark.parametrize("stall", ["body", "headers"])
+def test_a_trickling_mirror_is_abandoned_at_the_deadline(tmp_path, tiny_mnist, monkeypatch, stall):
     import time
 
     from torchvision.datasets import MNIST
 
     contents, expected = tiny_mnist
     served = gzipped(contents)
-    with SlowMirror(served, pause=0.5, stall=True) as mirror:
+    with SlowMirror(served, pause=0.5, stall=stall) as mirror:
         monkeypatch.setattr(MNIST, "mirrors", [mirror.url])
-        monkeypatch.setattr(MNIST, "resources", [(name, hashlib.md5(data).hexdigest()) for name, data in served.items()])
+        monkeypatch.setattr(MNIST, "resources", [(n, hashlib.md5(d).hexdigest()) for n, d in served.items()])
         started = time.monotonic()
         with pytest.raises(datasets.MnistUnavailable, match="deadline") as error:
             datasets.ensure_mnist(tmp_path, sources=datasets.DEFAULT_SOURCES[:1], expected=expected,

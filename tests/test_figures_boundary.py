@@ -77,7 +77,7 @@ def test_rejects_a_model_that_returns_the_wrong_number_of_scores():
 
 def test_rejects_too_few_grid_steps():
     X, y = points()
-    with pytest.raises(ValueError, match="steps must be at least 2"):
+    with pytest.raises(ValueError, match="steps must be an integer from 2 to"):
         figures.plot_decision_boundary(LinearModel(), X, y, steps=1)
 
 

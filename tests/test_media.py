@@ -1,9 +1,12 @@
 """The committed media are exactly what the chapters write.
 
 `make test` builds the book first, which executes every chapter whose code changed and so
-rewrites the figures and GIFs it shows; afterwards media/ must match the committed files
-byte for byte (a chapter that writes something new, or something different on each
-run, shows up here).
+rewrites the figures and GIFs it shows.  The chapters write them where
+``runtime.media_dir()`` says: ``media/`` in the clone, or ``$LESSON4_MEDIA`` when set.
+Afterwards that folder must hold the committed files byte for byte (a chapter that writes
+something new, or something different on each run, shows up here).  The pages embed
+``../media/...``, so media written elsewhere that differ from the committed ones would
+never reach the site: they are compared too.
 """
 
 import shutil
@@ -11,6 +14,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from lesson4_support import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = sorted(p for p in (ROOT / "media").iterdir() if p.is_file())
@@ -30,9 +35,62 @@ def test_every_media_file_is_written_and_shown_by_a_chapter(path):
     assert chapters, f"no chapter refers to media/{path.name}: remove it or show it"
 
 
-def test_regenerated_media_match_the_committed_files():
+def committed_media() -> dict[str, bytes]:
+    """The media files in the last commit, by file name."""
+    listed = subprocess.run(["git", "ls-tree", "-r", "--name-only", "HEAD", "--", "media"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split()
+    return {Path(name).name: subprocess.run(["git", "show", f"HEAD:{name}"], cwd=ROOT, capture_output=True,
+                                            check=True).stdout
+            for name in listed}
+
+
+def media_differences(written: Path, committed: dict[str, bytes]) -> list[str]:
+    """How the figures and GIFs in ``written`` differ from the committed ones."""
+    problems = []
+    for name, data in sorted(committed.items()):
+        path = written / name
+        if not path.is_file():
+            problems.append(f"{name}: committed, but not written to {written}")
+        elif path.read_bytes() != data:
+            problems.append(f"{name}: written to {written}, but differs from the committed file")
+    for path in sorted(written.iterdir()):
+        if path.is_file() and path.suffix in (".png", ".gif") and path.name not in committed:
+            problems.append(f"{path.name}: written to {written}, but not committed")
+    return problems
+
+
+def needs_git():
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: nothing to compare the media with")
+
+
+def test_regenerated_media_match_the_committed_files():
+    needs_git()
+    written = runtime.media_dir()  # where the chapters wrote, exactly as they choose it
+    problems = media_differences(written, committed_media())
+    moved = "" if written == ROOT / "media" else (
+        f"\n(${runtime.MEDIA_ENV} sends the chapters' media to {written}; the site shows media/ instead: "
+        "build without it, or compare after building with the same setting)")
+    assert not problems, "running the chapters changed the media (commit or fix the chapter):\n" + "\n".join(
+        problems) + moved
     status = subprocess.run(["git", "status", "--porcelain", "--", "media"], cwd=ROOT,
                             capture_output=True, text=True, check=True).stdout
-    assert status == "", f"running the chapters changed media/ (commit or fix the chapter):\n{status}"
+    assert status == "", f"media/ differs from the last commit:\n{status}"
+
+
+def test_media_written_elsewhere_are_compared_too(tmp_path, monkeypatch):
+    needs_git()
+    committed = committed_media()
+    first, second, *_ = sorted(committed)
+    for name, data in committed.items():
+        (tmp_path / name).write_bytes(data)
+    monkeypatch.setenv(runtime.MEDIA_ENV, str(tmp_path))
+    assert media_differences(runtime.media_dir(), committed) == []
+    (tmp_path / first).write_bytes(committed[first] + b"\0")
+    (tmp_path / second).unlink()
+    (tmp_path / "stray.png").write_bytes(b"png")
+    assert media_differences(runtime.media_dir(), committed) == [
+        f"{first}: written to {tmp_path}, but differs from the committed file",
+        f"{second}: committed, but not written to {tmp_path}",
+        f"stray.png: written to {tmp_path}, but not committed",
+    ]

@@ -16,8 +16,22 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 IDS = [p.stem for p in CHAPTERS]
 
 
+#: Cell metadata that Jupyter writes into an .ipynb by itself (view state, timing); the
+#: author never writes it in the .md, and the site does not use it.
+NOTEBOOK_ONLY_METADATA = {"collapsed", "scrolled", "execution", "ExecuteTime", "trusted", "editable", "deletable",
+                          "jupyter"}
+
+
+def site_metadata(metadata) -> str:
+    """A cell's metadata as the site reads it (tags, captions, alt text, labels), in a comparable form."""
+    kept = {key: value for key, value in metadata.items() if key not in NOTEBOOK_ONLY_METADATA}
+    if "tags" in kept:
+        kept["tags"] = sorted(kept["tags"])
+    return json.dumps(kept, sort_keys=True)
+
+
 def cells(notebook):
-    return [(c.cell_type, c.source.strip(), sorted(c.metadata.get("tags", []))) for c in notebook.cells]
+    return [(c.cell_type, c.source.strip(), site_metadata(c.metadata)) for c in notebook.cells]
 
 
 def first_code_cell(md):
@@ -79,3 +93,56 @@ def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():
         assert (ROOT / f"{entry}.md").is_file(), f"_toc.yml lists {entry}, which does not exist"
     for md in CHAPTERS:
         assert f"chapters/{md.stem}" in listed, f"{md.name} is not in _toc.yml"
+
+
+PAIRED_CHAPTER = """---
+jupytext:
+  formats: ipynb,md:myst
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3 (ipykernel)
+  language: python
+  name: python3
+---
+
+# A figure
+
+```{code-cell} ipython3
+---
+mystnb:
+  image:
+    alt: A straight line rising from left to right.
+  figure:
+    caption: The line y = x.
+    name: fig-line
+tags: [hide-input]
+---
+import matplotlib.pyplot as plt
+plt.plot([0, 1], [0, 1]);
+```
+"""
+
+
+@pytest.mark.parametrize("old, new", [
+    ("alt: A straight line rising from left to right.", "alt: A straight line falling from left to right."),
+    ("caption: The line y = x.", "caption: The line y = -x."),
+    ("name: fig-line", "name: fig-other-line"),
+    ("tags: [hide-input]", "tags: [remove-input]"),
+])
+def test_a_changed_caption_alt_text_or_label_counts_as_drift(tmp_path, old, new):
+    md = tmp_path / "figure.md"
+    md.write_text(PAIRED_CHAPTER)
+    jupytext.write(jupytext.read(md), md.with_suffix(".ipynb"), fmt="ipynb")
+    assert cells(jupytext.read(md.with_suffix(".ipynb"))) == cells(jupytext.read(md))
+    md.write_text(PAIRED_CHAPTER.replace(old, new))
+    assert cells(jupytext.read(md.with_suffix(".ipynb"))) != cells(jupytext.read(md)), f"{old!r} -> {new!r} went unseen"
+
+
+def test_metadata_that_only_jupyter_writes_is_not_drift(tmp_path):
+    md = tmp_path / "figure.md"
+    md.write_text(PAIRED_CHAPTER)
+    notebook = jupytext.read(md)
+    notebook.cells[1].metadata.update(scrolled=True, collapsed=False, ExecuteTime={"end_time": "now"})
+    assert cells(notebook) == cells(jupytext.read(md))
