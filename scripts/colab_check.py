@@ -68,14 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     python = make_environment(args.venv.resolve())
     print(f"environment ready in {time.perf_counter() - started:.0f} s", flush=True)
     env = {**os.environ, "PYTHONPATH": "", "MPLBACKEND": "Agg"}
-    env.pop("LESSON4_MEDIA", None)
     failed = []
     for notebook in notebooks:
         begun = time.perf_counter()
         print(f"running {notebook.name} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="colab-check-") as folder:
+            # The environment lives in the clone, where the package would find the clone's
+            # media/ folder: figures from other library versions must not land there.
             result = subprocess.run([str(python), "-c", RUNNER, str(notebook), folder, str(args.timeout)],
-                                    cwd=folder, env=env, capture_output=True, text=True)
+                                    cwd=folder, env={**env, "LESSON4_MEDIA": folder},
+                                    capture_output=True, text=True)
         seconds = time.perf_counter() - begun
         if result.returncode:
             failed.append(notebook.name)

@@ -107,10 +107,12 @@ def setup_source(repository: str, tag: str) -> str:
 def glued_values(executed: Path) -> tuple[dict[str, str], dict[str, str]]:
     """What a chapter glued, from the ``NAME.glue.json`` the build writes beside its executed
     notebook: ``name -> text/plain`` and ``name -> PNG (base64)``."""
+    if not executed.is_file():
+        raise FileNotFoundError(f"{executed} is missing: build the site with `make book` first")
     record = executed.with_suffix(".glue.json")
-    if not record.is_file():
-        raise FileNotFoundError(f"{record} is missing: build the site with `make book` first")
     values, images = {}, {}
+    if not record.is_file():              # the chapter glued nothing
+        return values, images
     for name, output in json.loads(record.read_text()).items():
         values[name] = output["data"].get("text/plain", "")
         if "image/png" in output["data"]:
