@@ -272,7 +272,10 @@ def chapter_headings(chapters: list[Path]) -> dict[str, dict[str, str]]:
 
 
 def cell_id(number: int, source: str) -> str:
-    return hashlib.sha1(f"{number}:{source}".encode()).hexdigest()[:12]
+    """An id from the cell's position and text, leaving out the build machine's values, so
+    that a rebuild on another machine changes only those values."""
+    stable = re.sub(r"[\w.,%+-]+" + MACHINE_MARK, MACHINE_MARK, source)
+    return hashlib.sha1(f"{number}:{stable}".encode()).hexdigest()[:12]
 
 
 def reader_notebook(md: Path, glued: tuple[dict, dict], headings: dict, repository: str, tag: str):
