@@ -66,10 +66,12 @@ colab-check: $(STAMP)
 # make lab PORT=8890.  .jupyter/ adds one setting: Markdown files open as notebooks
 # (through Jupytext), so chapters/NN_name.md opens with its cells.
 PORT ?= 8888
+# JupyterLab refuses to start as root unless told; containers often run as root.
 lab: $(STAMP)
 	JUPYTER_CONFIG_PATH="$(CURDIR)/.jupyter$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks
+		--ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/notebooks \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Each chapter's peak memory (PSS of its kernel and all its children) in a fresh kernel.
 # `make test` checks the same budget while nbval runs the chapters.
