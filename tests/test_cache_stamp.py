@@ -8,31 +8,19 @@ version of the package it ran with.
 """
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
+import throwaway_book
+
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCRIPT = ROOT / "scripts" / "cache_stamp.py"
 MESSAGE = "changed: clearing the execution cache so every chapter runs again"
 
-CHAPTER = """---
-jupytext:
-  formats: ipynb,md:myst
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3 (ipykernel)
-  language: python
-  name: python3
----
-
-# Planted package
+CHAPTER = """# Planted package
 
 ```{{code-cell}} ipython3
 import sys, uuid
@@ -58,15 +46,7 @@ def write_package(folder: Path, value: int) -> None:
 
 
 def make_book(folder: Path) -> None:
-    shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
-    shutil.copytree(ROOT / "_static", folder / "_static")
-    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/planted\n")
-    (folder / "intro.md").write_text("# Throw-away book\n\nOne page.\n")
-    (folder / "chapters").mkdir()
-    (folder / "chapters" / "planted.md").write_text(CHAPTER.format(folder=str(folder)))
-    # the plain-Jupyter copy that the launch and download buttons serve
-    (folder / "notebooks").mkdir()
-    nbformat.write(nbformat.v4.new_notebook(), folder / "notebooks" / "planted.ipynb")
+    throwaway_book.make_book(folder, CHAPTER.format(folder=str(folder)))
     (folder / "pins.txt").write_text("scratch==1\n")
     write_package(folder, 1)
 

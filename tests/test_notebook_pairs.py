@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from site_server import toc_pages
+from throwaway_book import FRONT_MATTER
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -95,19 +96,7 @@ def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():
         assert f"chapters/{md.stem}" in listed, f"{md.name} is not in _toc.yml"
 
 
-PAIRED_CHAPTER = """---
-jupytext:
-  formats: ipynb,md:myst
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3 (ipykernel)
-  language: python
-  name: python3
----
-
-# A figure
+PAIRED_CHAPTER = FRONT_MATTER + """# A figure
 
 ```{code-cell} ipython3
 ---

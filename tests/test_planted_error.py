@@ -8,7 +8,6 @@ and the unchanged notebook must pass nbval, or a failure would prove nothing.
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,23 +15,12 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import throwaway_book
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-CHAPTER = """---
-jupytext:
-  formats: ipynb,md:myst
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3 (ipykernel)
-  language: python
-  name: python3
----
-
-# Planted problem
+CHAPTER = """# Planted problem
 
 ```{{code-cell}} ipython3
 print("before the problem")
@@ -108,19 +96,8 @@ def test_the_make_targets_build_strictly_and_compare_every_output():
 
 
 def make_book(folder: Path, body: str) -> Path:
-    """A one-chapter book with the project's configuration, its static files and a reader notebook."""
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
-    shutil.copytree(ROOT / "_static", folder / "_static")  # _config.yml names the favicon in it
-    (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/planted\n")
-    (folder / "intro.md").write_text("# Throw-away book\n\nOne page.\n")
-    (folder / "chapters").mkdir()
-    md = folder / "chapters" / "planted.md"
-    md.write_text(CHAPTER.format(body=body))
-    # the launch buttons point at the page's reader notebook; without one the build warns
-    (folder / "notebooks").mkdir()
-    jupytext.write(jupytext.read(md), folder / "notebooks" / "planted.ipynb", fmt="ipynb")
-    return md
+    """A one-chapter book with the project's configuration whose second cell is ``body``."""
+    return throwaway_book.make_book(folder, CHAPTER.format(body=body))
 
 
 def build(folder: Path) -> subprocess.CompletedProcess:
