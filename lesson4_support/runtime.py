@@ -72,6 +72,7 @@ class _QuietTensorFlowLoader(importlib.abc.Loader):
             pass
         with native_stderr_silenced():
             self.loader.exec_module(module)
+        follow_device_choice(module)
 
 
 class _TensorFlowImportHook(importlib.abc.MetaPathFinder):
@@ -242,6 +243,22 @@ def import_tensorflow():
     import tensorflow as tf
 
     return tf
+
+
+def follow_device_choice(tf) -> None:
+    """Show TensorFlow only the device ``$LESSON4_DEVICE`` names, as PyTorch gets it.
+
+    TensorFlow places every operation on a GPU when it sees one, so ``LESSON4_DEVICE=cpu``
+    must hide the GPUs from it, and ``cuda:N`` must leave it that GPU alone.  The import
+    hook calls this right after TensorFlow's first import, before any operation has run;
+    without the variable TensorFlow keeps its own choice.
+    """
+    if not _requested_device(None):
+        return
+    chosen = tf_device()
+    gpus = tf.config.list_physical_devices("GPU")
+    keep = [] if chosen == "/CPU:0" else [gpus[int(chosen.rsplit(":", 1)[1])]]
+    tf.config.set_visible_devices(keep, "GPU")
 
 
 def _on_macos() -> bool:

@@ -1,11 +1,16 @@
 import os
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from lesson4_support import runtime
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_seed_everything_repeats_python_numpy_and_torch():
@@ -345,3 +350,39 @@ def test_an_empty_folder_setting_is_refused_alike(monkeypatch, variable, functio
     monkeypatch.setenv(variable, value)
     with pytest.raises(ValueError, match=f"{variable} is set but empty"):
         function()
+
+
+@pytest.mark.parametrize("setting, n_gpus, visible", [
+    (None, 2, None), ("cpu", 2, []), ("cuda", 2, [0]), ("cuda:1", 2, [1]),
+])
+def test_tensorflow_is_shown_only_the_chosen_device(tf_gpus, monkeypatch, setting, n_gpus, visible):
+    tf = runtime.import_tensorflow()
+    tf_gpus(n_gpus)
+    if setting is None:
+        monkeypatch.delenv(runtime.DEVICE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(runtime.DEVICE_ENV, setting)
+    calls = []
+    monkeypatch.setattr(tf.config, "set_visible_devices", lambda devices, kind: calls.append((devices, kind)))
+    runtime.follow_device_choice(tf)
+    if visible is None:
+        assert calls == [], "without LESSON4_DEVICE TensorFlow keeps its own choice"
+    else:
+        (devices, kind), = calls
+        gpus = tf.config.list_physical_devices("GPU")
+        assert kind == "GPU" and devices == [gpus[i] for i in visible]
+
+
+def test_the_first_import_of_tensorflow_applies_the_device_choice():
+    """In a fresh process, the import hook hands TensorFlow to follow_device_choice
+    before anything else can use it."""
+    code = ("from lesson4_support import runtime\n"
+            "runtime.setup()\n"
+            "seen = []\n"
+            "runtime.follow_device_choice = lambda tf: seen.append(tf.__name__)\n"
+            "import tensorflow\n"
+            "print(seen)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "['tensorflow']"
