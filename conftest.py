@@ -41,11 +41,14 @@ def close_figures():
 # for example), and one extra test per chapter, after its last cell, fails when the peak
 # passed the budget.  `make memory` measures the same outside the tests.
 MEMORY_BUDGET_GB = 1.5
-#: Pages known to pass the budget, with why and their peak in a fresh clone. Each loads
-#: PyTorch and TensorFlow together, about 1.3 GB before any data. PSS shares a library's
-#: pages among the processes that map it, so the same page measures lower beside other
-#: Python processes of the same environment: a listed page under the budget passes.
+#: Pages known to reach the budget, with why and their peak in a fresh clone. Each loads
+#: PyTorch and TensorFlow together, about 1.3 GB before any data. PSS counts the library
+#: pages a process has mapped, shared fairly with other processes, and the same page has
+#: measured up to 0.2 GB apart between runs on one machine: a listed page under the
+#: budget passes.
 MEMORY_OVER_BUDGET = {
+    "05_dense_layers.ipynb": "PyTorch layers beside their Keras twins (1.40 GB in a fresh clone, up to "
+                             "1.55 GB when other processes have the libraries' files in memory)",
     "10_tensorflow_keras.ipynb": "Keras training beside a PyTorch version of the model (1.70 GB)",
     "13_recurrent.ipynb": "PyTorch training after a Keras parity check of the RNN (1.61 GB)",
 }
