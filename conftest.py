@@ -41,11 +41,13 @@ def close_figures():
 # for example), and one extra test per chapter, after its last cell, fails when the peak
 # passed the budget.  `make memory` measures the same outside the tests.
 MEMORY_BUDGET_GB = 1.5
+#: What mybinder.org allows at most: above it the kernel is restarted. No page may pass it.
+BINDER_LIMIT_GB = 2.0
 #: Pages known to reach the budget, with why and their peak in a fresh clone. Each loads
 #: PyTorch and TensorFlow together, about 1.3 GB before any data. PSS counts the library
 #: pages a process has mapped, shared fairly with other processes, and the same page has
 #: measured up to 0.2 GB apart between runs on one machine: a listed page under the
-#: budget passes.
+#: budget passes, and one over Binder's limit fails like any other.
 MEMORY_OVER_BUDGET = {
     "05_dense_layers.ipynb": "PyTorch layers beside their Keras twins (1.40 GB in a fresh clone, up to "
                              "1.55 GB when other processes have the libraries' files in memory)",
@@ -70,6 +72,9 @@ class ChapterMemory(pytest.Item):
             pytest.skip("no cell of this chapter ran, so there is no memory to check")
         peak_gb = _peaks[self.parent.nodeid] / 1e9
         known = MEMORY_OVER_BUDGET.get(self.parent.name)
+        assert peak_gb <= BINDER_LIMIT_GB, (
+            f"{self.parent.name} peaked at {peak_gb:.2f} GB (PSS of its kernel and children): "
+            f"Binder restarts a kernel above {BINDER_LIMIT_GB} GB")
         if known and peak_gb > MEMORY_BUDGET_GB:
             pytest.xfail(f"known to pass the budget, {peak_gb:.2f} GB this run: {known}")
         assert peak_gb <= MEMORY_BUDGET_GB, (

@@ -8,6 +8,7 @@ byte for byte repeatable.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Sequence
 
 import numpy as np
@@ -207,4 +208,125 @@ def perceptron_diagram(n_inputs: int = 3, *, simplified: bool = False):
     for x, text in [(0.0, "inputs"), (1.9, "weights"), (4.4, "weighted sum"), (6.3, "step activation"),
                     (8.2, "output")]:
         ax.text(x, bottom, text, ha="center", va="center", fontsize=10.5)
+    return fig
+
+
+def feature_map_diagram(stages: Sequence[tuple[str, Sequence[int]]]):
+    """Draw a network as the tensors it passes along, left to right.
+
+    ``stages`` lists, from the input on, each tensor's shape without the batch dimension and
+    the operation that produced it, for example ``[("input", (1, 28, 28)), ("conv 3×3 + ReLU",
+    (16, 28, 28)), ..., ("dense", (10,))]``.  A ``(channels, height, width)`` tensor is drawn
+    as a stack of sheets whose size follows ``height``; a flat ``(n,)`` tensor as a bar.
+    """
+    stages = list(stages)
+    if len(stages) < 2:
+        raise ValueError(f"stages must list at least an input and one layer, got {len(stages)}")
+    shapes = [tuple(int(n) for n in shape) for _, shape in stages]
+    for (name, _), shape in zip(stages, shapes):
+        if len(shape) not in (1, 3) or min(shape) < 1:
+            raise ValueError(f"stage {name!r}: shapes must be (channels, height, width) or (n,), got {shape}")
+    tallest = max(shape[1] if len(shape) == 3 else 0 for shape in shapes) or 28
+
+    def extent(shape):  # width and height of the drawing of one tensor
+        if len(shape) == 1:
+            return 0.32, 0.6 + 2.4 * min(shape[0], 2000) / 2000
+        side = 0.6 + 2.2 * shape[1] / tallest
+        sheets = _sheet_count(shape[0])
+        return side + 0.14 * (sheets - 1), side + 0.14 * (sheets - 1)
+
+    gap = 2.0
+    widths = [extent(shape)[0] for shape in shapes]
+    lefts = np.concatenate([[0.0], np.cumsum(np.array(widths[:-1]) + gap)])
+    right = lefts[-1] + widths[-1]
+    fig, ax = _canvas(min(1.0 + 0.52 * right, 11.0), 3.5, (-0.3, right + 0.3), (-2.4, 2.2))
+    for index, ((name, _), shape, left, width) in enumerate(zip(stages, shapes, lefts, widths)):
+        colors = _INPUT if index == 0 else _OUTPUT if index == len(stages) - 1 else _HIDDEN
+        if len(shape) == 3:
+            side = 0.6 + 2.2 * shape[1] / tallest
+            for sheet in range(_sheet_count(shape[0])):
+                offset = 0.14 * sheet
+                ax.add_patch(_rectangle((left + offset, -side / 2 + offset - 0.2), side, side, colors))
+            label = f"{shape[0]}×{shape[1]}×{shape[2]}"
+        else:
+            height = extent(shape)[1]
+            ax.add_patch(_rectangle((left, -height / 2), width, height, colors))
+            label = f"{shape[0]:,}"
+        ax.text(left + width / 2, -2.05, label, ha="center", va="center", fontsize=11)
+        if index:
+            start, end = lefts[index - 1] + widths[index - 1] + 0.12, left - 0.12
+            _arrow(ax, (start, 0.0), (end, 0.0), shrink_start=0, shrink_end=0)
+            ax.text((start + end) / 2, 0.25, textwrap.fill(name, 9), ha="center", va="bottom",
+                    fontsize=10, color="0.15", linespacing=1.1)
+    ax.text(widths[0] / 2, 1.75, stages[0][0], ha="center", va="center", fontsize=11)
+    return fig
+
+
+def _sheet_count(channels: int) -> int:
+    """How many sheets stand for ``channels`` feature maps: one per doubling, at most six."""
+    return int(min(1 + np.log2(channels), 6))
+
+
+def _rectangle(xy, width: float, height: float, colors):
+    from matplotlib.patches import Rectangle
+
+    face, edge = colors
+    return Rectangle(xy, width, height, facecolor=face, edgecolor=edge, linewidth=1.4, zorder=3)
+
+
+def lstm_cell_diagram():
+    """Draw one LSTM cell: the cell-state line on top, the four gate layers below it.
+
+    The forget gate scales the old cell state, the input gate scales the candidate that is
+    added to it, and the output gate scales ``tanh`` of the new cell state to give ``h_t``.
+    """
+    fig, ax = _canvas(8.4, 5.3, (-1.3, 9.6), (-2.2, 5.3))
+    from matplotlib.patches import FancyBboxPatch
+
+    ax.add_patch(FancyBboxPatch((0.0, 0.0), 8.2, 4.8, boxstyle="round,pad=0.1", facecolor="#FAFAFA",
+                                edgecolor="0.55", linewidth=1.4, zorder=0))
+    state_y, gate_y, bus_y = 4.0, 1.7, 0.7
+    state = dict(color=PALETTE[0], width=2.4)
+    forget, add, output = (1.8, state_y), (3.9, state_y), (7.3, gate_y)
+    gates = [("$\\sigma$", "$f_t$", 1.8), ("$\\sigma$", "$i_t$", 3.2), ("tanh", "$g_t$", 4.6),
+             ("$\\sigma$", "$o_t$", 6.0)]
+
+    # The cell state runs straight through: scaled by f_t, then the gated candidate is added.
+    _arrow(ax, (-1.0, state_y), forget, shrink_start=0, shrink_end=0.28, **state)
+    _arrow(ax, forget, add, shrink_start=0.28, shrink_end=0.28, **state)
+    _arrow(ax, add, (9.3, state_y), shrink_start=0.28, shrink_end=0, **state)
+    ax.text(-1.0, state_y + 0.35, "$c_{t-1}$", ha="left", va="bottom", fontsize=13)
+    ax.text(9.3, state_y + 0.35, "$c_t$", ha="right", va="bottom", fontsize=13)
+    _node(ax, forget, "×", _OPERATION, radius=0.28, fontsize=14)
+    _node(ax, add, "+", _OPERATION, radius=0.28, fontsize=14)
+
+    # h_{t-1} and x_t are joined on one bus that feeds all four gate layers.
+    _arrow(ax, (-1.0, bus_y), (6.0, bus_y), shrink_start=0, shrink_end=0, width=1.6)
+    _arrow(ax, (0.9, -1.0), (0.9, bus_y), shrink_start=0, shrink_end=0, width=1.6)
+    ax.text(-1.0, bus_y + 0.2, "$h_{t-1}$", ha="left", va="bottom", fontsize=13)
+    ax.text(1.1, -0.85, "$x_t$", ha="left", va="center", fontsize=13)
+    for label, name, x in gates:
+        _arrow(ax, (x, bus_y), (x, gate_y - 0.3), shrink_start=0, shrink_end=0)
+        _box(ax, (x, gate_y), 0.8, 0.55, label, _HIDDEN if label != "tanh" else _INPUT, fontsize=12)
+        ax.text(x + 0.48, gate_y + 0.55, name, ha="left", va="center", fontsize=12, color="0.2")
+
+    product = (3.9, 2.85)  # i_t ⊙ g_t
+    _arrow(ax, (3.2, gate_y + 0.3), product, shrink_start=0, shrink_end=0.3)
+    _arrow(ax, (4.6, gate_y + 0.3), product, shrink_start=0, shrink_end=0.3)
+    _node(ax, product, "×", _OPERATION, radius=0.28, fontsize=14)
+    _arrow(ax, product, add, shrink_start=0.28, shrink_end=0.28)
+    _arrow(ax, (1.8, gate_y + 0.3), forget, shrink_start=0, shrink_end=0.28)
+
+    # The output: tanh of the new cell state, scaled by o_t.
+    squash = (7.3, 2.85)
+    _arrow(ax, (7.3, state_y), squash, shrink_start=0, shrink_end=0.3)
+    _box(ax, squash, 0.8, 0.5, "tanh", _OPERATION, fontsize=11)
+    _arrow(ax, (6.4, gate_y), output, shrink_start=0, shrink_end=0.28)
+    _arrow(ax, squash, output, shrink_start=0.3, shrink_end=0.28)
+    _node(ax, output, "×", _OPERATION, radius=0.28, fontsize=14)
+    _arrow(ax, output, (9.3, output[1]), shrink_start=0.28, shrink_end=0, width=1.6)
+    ax.text(9.3, output[1] + 0.2, "$h_t$", ha="right", va="bottom", fontsize=13)
+
+    ax.text(4.1, -1.85, "σ, tanh: layers with their own weights    ×, +: element by element",
+            ha="center", va="center", fontsize=10.5, color="0.3")
     return fig

@@ -84,11 +84,44 @@ def test_simplified_must_be_a_bool():
         diagrams.perceptron_diagram(3, simplified="yes")
 
 
+CNN_STAGES = [("input", (1, 28, 28)), ("conv 3×3 + ReLU", (16, 28, 28)), ("max pool 2×2", (16, 14, 14)),
+              ("conv 3×3 + ReLU", (32, 14, 14)), ("max pool 2×2", (32, 7, 7)), ("flatten", (1568,)),
+              ("dense", (10,))]
+
+
+def test_feature_map_diagram_labels_every_shape_and_operation():
+    fig = diagrams.feature_map_diagram(CNN_STAGES)
+    texts = [t.get_text().replace("\n", " ") for t in fig.axes[0].texts]
+    for label in ["1×28×28", "16×28×28", "16×14×14", "32×14×14", "32×7×7", "1,568", "10", "input",
+                  "conv 3×3 + ReLU", "max pool 2×2", "flatten", "dense"]:
+        assert label in texts, f"{label!r} missing from {texts}"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("stages, words", [
+    ([("input", (1, 28, 28))], "at least an input and one layer"),
+    ([("input", (1, 28, 28)), ("conv", (16, 28))], "stage 'conv': shapes must be"),
+    ([("input", (1, 28, 28)), ("dense", (0,))], "stage 'dense': shapes must be"),
+])
+def test_feature_map_diagram_rejects_bad_stages(stages, words):
+    with pytest.raises(ValueError, match=words):
+        diagrams.feature_map_diagram(stages)
+
+
+def test_lstm_cell_diagram_names_every_gate_and_state():
+    fig = diagrams.lstm_cell_diagram()
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"$f_t$", "$i_t$", "$g_t$", "$o_t$", "$c_{t-1}$", "$c_t$", "$h_{t-1}$", "$h_t$", "$x_t$"} <= texts
+    plt.close(fig)
+
+
 LESSON_DIAGRAMS = {  # as chapters 01 and 02 draw them
     "network": lambda: diagrams.network_diagram((3, 4, 4, 2)),
     "weighted_sum": lambda: diagrams.weighted_sum_diagram(n_inputs=3),
     "perceptron": lambda: diagrams.perceptron_diagram(n_inputs=3),
     "perceptron_simplified": lambda: diagrams.perceptron_diagram(n_inputs=3, simplified=True),
+    "lstm_cell": diagrams.lstm_cell_diagram,
+    "cnn_architecture": lambda: diagrams.feature_map_diagram(CNN_STAGES),
 }
 
 
