@@ -16,15 +16,23 @@ $(if $(filter $(THREADS),$(shell printf '%s\n' '$(THREADS)' | grep -Ex '[1-9][0-
   $(error THREADS must be a positive whole number of CPU threads, such as THREADS=2 or THREADS=8; got '$(THREADS)'))
 export OMP_NUM_THREADS = $(THREADS)
 
-.PHONY: env book test unit notebooks reader-notebooks colab-check memory benchmark lab clean
+.PHONY: env lock book test unit notebooks reader-notebooks colab-check memory benchmark lab clean
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Every package, dependencies included, comes from requirements.lock, pinned and checked
+# against its SHA-256 hash; only the project itself is installed without one.
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Resolve pyproject.toml's pins and all their dependencies again into requirements.lock,
+# with the hashes of every published file (for Linux, macOS and Windows).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+		--python-version 3.11 --no-header --quiet --output-file requirements.lock
 
 # Execute every chapter (cached by content) and write the site to _build/html.
 # The cache is keyed on the chapters' code only, so it is cleared first when

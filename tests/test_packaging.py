@@ -78,3 +78,47 @@ def test_binder_installs_the_same_pins_with_cpu_only_pytorch_and_no_editable_ins
     unpinned = [line for line in requirements
                 if line != f"--extra-index-url {CPU_INDEX}" and not pins([line])]
     assert not unpinned, f"binder/environment.yml installs something without a pin: {unpinned}"
+
+
+def lock_entries() -> dict[str, list[tuple[str, list[str]]]]:
+    """requirements.lock as {name: [(version, hashes), ...]}.
+
+    A package can be locked at different versions for different Pythons (after a marker
+    such as ``; python_full_version >= '3.12'``); each gets its own entry.
+    """
+    text = (ROOT / "requirements.lock").read_text().replace("\\\n", " ")
+    entries: dict[str, list[tuple[str, list[str]]]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        requirement, *options = line.split(" --hash=")
+        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)==(\S+)(\s*;.*)?", requirement.strip())
+        assert match, f"requirements.lock: {requirement.strip()!r} is not pinned with =="
+        name = re.sub(r"[-_.]+", "-", match.group(1).lower())
+        entries.setdefault(name, []).append((match.group(2), [option.split()[0] for option in options]))
+    return entries
+
+
+def test_the_lock_pins_every_package_with_hashes_and_agrees_with_pyproject():
+    entries = lock_entries()
+    assert len(entries) > 100, "the lock should hold the whole environment, dependencies included"
+    for name, versions in entries.items():
+        for version, hashes in versions:
+            assert hashes, f"requirements.lock has no hash for {name}=={version}"
+            assert all(re.fullmatch(r"sha256:[0-9a-f]{64}", h) for h in hashes), f"bad hash for {name}"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = pins(project["dependencies"]) | pins(project["optional-dependencies"]["dev"])
+    for name, version in wanted.items():
+        locked = [v for v, _ in entries.get(re.sub(r"[-_.]+", "-", name), [])]
+        assert locked, f"{name} is pinned in pyproject.toml but missing from requirements.lock: run make lock"
+        assert set(locked) == {version}, (
+            f"pyproject.toml pins {name}=={version}, requirements.lock has {locked}: run make lock")
+
+
+def test_make_env_installs_only_from_the_hashed_lock():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("$(STAMP): pyproject.toml requirements.lock\n", 1)[1].split("\n\n", 1)[0]
+    installs = [line.strip() for line in recipe.splitlines() if "pip install" in line]
+    assert installs[0].endswith("pip install --quiet --require-hashes -r requirements.lock"), installs
+    assert installs[1:] == ["$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ."], installs
+    assert "uv pip compile pyproject.toml --extra dev --generate-hashes" in makefile.split("\nlock:", 1)[1]
