@@ -51,7 +51,7 @@ test: book
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
-# One MNIST epoch the syllabus way (with and without workers) and the optimized way, on CPU and CUDA.
+# One MNIST epoch the original notebook's way (with and without workers) and the optimized way, on CPU and CUDA.
 benchmark: $(STAMP)
 	$(BIN)/python -m lesson4_support.benchmark
 

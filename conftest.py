@@ -14,7 +14,7 @@ from lesson4_support import runtime
 
 # Tests import both frameworks; torchvision must come before TensorFlow (see runtime).
 runtime.quiet_frameworks()
-runtime.import_order_guard()
+runtime.import_torchvision_first()
 
 # Values glued for the page's prose are printed in the same cells, where nbval compares
 # them (through tests/sanitize.cfg); the glue records themselves are not stored in the

@@ -121,7 +121,7 @@ def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None
 
     from . import figures
 
-    X, y = figures._check_points(X, y)
+    X, y = figures.check_points(X, y)
     states = _check_linear_states(states, X.shape[1])
     if notes is not None:
         notes = list(notes)

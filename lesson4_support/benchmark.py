@@ -7,13 +7,13 @@ All three ways train the same 784-100-10 network with Adam (learning rate 1e-3) 
 50,000 training images (the lesson's split), 64 images per batch, for one epoch, and keep
 the epoch's average loss:
 
-* **syllabus style, as written**: torchvision's ``MNIST`` dataset with the per-sample
+* **the original notebook's loop, as written**: torchvision's ``MNIST`` dataset with the per-sample
   transforms ``ToTensor()`` and ``Normalize(...)``, read through a ``DataLoader`` with
-  ``num_workers=4`` (and ``pin_memory=True`` when the device is a GPU), as the syllabus's
+  ``num_workers=4`` (and ``pin_memory=True`` when the device is a GPU), as the original notebook's
   GPU-ready loop sets it; each batch is moved to the device and ``loss.item()`` is read
   every step.  Every image goes through PIL and two transforms in Python.
-* **syllabus style, one process**: the same loop with ``num_workers=0``, the loader of the
-  syllabus's first MNIST loop; on a machine with few cores this is the faster of the two.
+* **the same loop in one process**: the same loop with ``num_workers=0``, the loader of the
+  previous page's MNIST loop; on a machine with few cores this is the faster of the two.
 * **optimized**: the images are converted once into one float tensor that lives on the
   device, and each epoch slices it with a shuffled index; no per-sample Python work.
   Adam runs as its fused implementation (``fused=True``), one update for all parameters,
@@ -34,31 +34,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import runtime, training
+from . import runtime, torch_models, training
 from .checks import check_int
 
 BATCH_SIZE = 64
-SYLLABUS_WORKERS = 4  # the syllabus's DataLoader setting
+LOADER_WORKERS = 4  # the original notebook's DataLoader setting
 LEARNING_RATE = 1e-3
 HIDDEN = 100
-
-
-# --------------------------------------------------------------------------- the model
-
-
-def make_model(hidden: int = HIDDEN, seed: int = 0):
-    """The lesson's 784-``hidden``-10 perceptron with a ReLU, its weights drawn from ``seed``.
-
-    The seed is used on a forked random state, so the caller's random numbers stay as
-    they were.
-    """
-    import torch
-    from torch import nn
-
-    hidden = check_int(hidden, "hidden")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Flatten(), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 10))
 
 
 def _check_batch_size(batch_size: int) -> int:
@@ -76,8 +58,8 @@ class Epoch(NamedTuple):
     mean_loss: float
 
 
-def syllabus_transform():
-    """The per-sample transform of the syllabus's loop: PIL image -> ``ToTensor`` -> ``Normalize``."""
+def per_image_transform():
+    """The per-sample transform of the original notebook's loop: PIL image -> ``ToTensor`` -> ``Normalize``."""
     from torchvision import transforms
 
     from .datasets import MNIST_MEAN, MNIST_STD
@@ -85,26 +67,26 @@ def syllabus_transform():
     return transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
 
 
-def syllabus_dataset(root, indices=None):
-    """torchvision's MNIST training set with :func:`syllabus_transform` applied per sample.
+def per_image_dataset(root, indices=None):
+    """torchvision's MNIST training set with :func:`per_image_transform` applied per sample.
 
     ``indices`` restricts it to a subset (the lesson's 50,000 training images).
     """
     from torch.utils.data import Subset
     from torchvision import datasets as tv_datasets
 
-    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=syllabus_transform())
+    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=per_image_transform())
     return full if indices is None else Subset(full, [int(i) for i in indices])
 
 
-def syllabus_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
+def dataloader_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
                    seed: int = 0, max_batches: int | None = None, num_workers: int = 0,
                    caught: list[str] | None = None) -> Epoch:
-    """Train one epoch the syllabus way.
+    """Train one epoch the original notebook's way.
 
     ``dataset`` yields ``(image tensor, label)`` pairs, transformed one sample at a time.
     ``num_workers`` worker processes prepare the batches (0: the training process itself);
-    their start-up is part of the epoch, as it is in the syllabus's loop.  Warnings the
+    their start-up is part of the epoch, as it is in the original notebook's loop.  Warnings the
     loop raises (PyTorch warns when there are more workers than cores) are
     appended to ``caught`` instead of being printed.
     """
@@ -193,19 +175,19 @@ class EpochTimes:
     """One epoch each way on one device."""
 
     device: str
-    syllabus_seconds: float  # the syllabus's loop as written, with SYLLABUS_WORKERS workers
+    workers_seconds: float  # the original notebook's loop as written, with LOADER_WORKERS workers
     single_process_seconds: float  # the same loop, num_workers=0
     optimized_seconds: float
     conversion_seconds: float
     samples: int
-    workers: int = SYLLABUS_WORKERS
+    workers: int = LOADER_WORKERS
     cores: int = 1
     loader_warnings: list[str] = field(default_factory=list)
 
     @property
     def ratio(self) -> float:
-        """How many times faster the optimized epoch ran than the syllabus's loop as written."""
-        return self.syllabus_seconds / self.optimized_seconds
+        """How many times faster the optimized epoch ran than the original notebook's loop as written."""
+        return self.workers_seconds / self.optimized_seconds
 
     @property
     def single_process_ratio(self) -> float:
@@ -229,8 +211,8 @@ def usable_cores() -> int:
 
 def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
             warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0,
-            workers: int = SYLLABUS_WORKERS) -> EpochTimes:
-    """Time one epoch each way: the syllabus's loop with ``workers`` workers and with none
+            workers: int = LOADER_WORKERS) -> EpochTimes:
+    """Time one epoch each way: the original notebook's loop with ``workers`` workers and with none
     (both on ``dataset``), and the optimized loop (on ``images``, ``labels``).
 
     ``dataset`` and the arrays must hold the same images.  A few warm-up batches run first
@@ -247,13 +229,13 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
     caught: list[str] = []
     options = dict(batch_size=batch_size, seed=seed, max_batches=max_batches)
     if warmup_batches:
-        syllabus_epoch(make_model(seed=seed), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
-    written = syllabus_epoch(make_model(seed=seed), dataset, device, num_workers=workers, caught=caught, **options)
-    one_process = syllabus_epoch(make_model(seed=seed), dataset, device, **options)
+        dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
+    written = dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, num_workers=workers, caught=caught, **options)
+    one_process = dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, **options)
     x, y, conversion = to_device_tensors(images, labels, device)
     if warmup_batches:
-        optimized_epoch(make_model(seed=seed), x, y, batch_size=batch_size, max_batches=warmup_batches)
-    optimized = optimized_epoch(make_model(seed=seed), x, y, **options)
+        optimized_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), x, y, batch_size=batch_size, max_batches=warmup_batches)
+    optimized = optimized_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), x, y, **options)
     if not written.images == one_process.images == optimized.images:  # pragma: no cover - same batches
         raise RuntimeError(f"the loops saw different numbers of images ({written.images}, "
                            f"{one_process.images}, {optimized.images})")
@@ -265,12 +247,12 @@ def format_table(rows: list[EpochTimes]) -> str:
     """The side-by-side table ``main`` prints, with any warnings the workers' loader raised."""
     if not rows:
         raise ValueError("no timings to format")
-    header = (f"{'device':<28} {'syllabus loop':>14} {'one process':>12} {'optimized':>10} "
+    header = (f"{'device':<28} {'DataLoader loop':>14} {'one process':>12} {'optimized':>10} "
               f"{'speed-up':>16} {'optimized images/s':>19} {'one-off conversion':>19}")
     lines = [header, f"{'':<28} {f'({rows[0].workers} workers)':>14} {'(0 workers)':>12} {'':>10} "
                      f"{f'(vs {rows[0].workers}w / vs 0w)':>16}", "-" * len(header)]
     for row in rows:
-        lines.append(f"{row.device:<28} {row.syllabus_seconds:>12.2f} s {row.single_process_seconds:>10.2f} s "
+        lines.append(f"{row.device:<28} {row.workers_seconds:>12.2f} s {row.single_process_seconds:>10.2f} s "
                      f"{row.optimized_seconds:>8.2f} s {row.ratio:>7.1f}x /{row.single_process_ratio:>6.1f}x "
                      f"{row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
     for message in dict.fromkeys(m for row in rows for m in row.loader_warnings):
@@ -327,7 +309,7 @@ def default_devices() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time one MNIST epoch the syllabus way and the optimized way.")
+    parser = argparse.ArgumentParser(description="Time one MNIST epoch the original notebook's way and the optimized way.")
     parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N or mps (repeatable; "
                         "default: cpu, plus cuda when present)")
     parser.add_argument("--no-tensorflow", action="store_true", help="skip the TensorFlow step timing")
@@ -339,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime.quiet_frameworks()
     devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
     mnist = datasets.load_mnist(verbose=False)
-    dataset = syllabus_dataset(mnist.root, mnist.train_indices)
+    dataset = per_image_dataset(mnist.root, mnist.train_indices)
     print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
           f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way, "
           f"{usable_cores()} CPU cores", flush=True)

@@ -156,7 +156,7 @@ def _symmetric_limit(array) -> float:
 
 
 def _axes(ax):
-    return figures._axes(ax, figsize=(3, 3))
+    return figures.get_axes(ax, figsize=(3, 3))
 
 
 def _bare(ax) -> None:

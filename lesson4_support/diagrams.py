@@ -1,4 +1,5 @@
-"""Network and perceptron diagrams, drawn in code with Matplotlib.
+"""The lesson's diagrams, drawn in code with Matplotlib: networks, perceptrons, the
+backpropagation graph, a CNN's tensors, and recurrent cells.
 
 Each function returns a new Matplotlib ``Figure``; a chapter shows it and writes it to the
 media folder with :func:`lesson4_support.figures.save_figure`.  The drawings use only the
@@ -329,4 +330,132 @@ def lstm_cell_diagram():
 
     ax.text(4.1, -1.85, "σ, tanh: layers with their own weights    ×, +: element by element",
             ha="center", va="center", fontsize=10.5, color="0.3")
+    return fig
+
+
+def unrolled_rnn_diagram(steps: int = 4):
+    """Draw a recurrent cell folded (with its loop) and unrolled over ``steps`` time steps.
+
+    """
+    import matplotlib.pyplot as plt
+
+    steps = check_int(steps, "steps", 2, 6)
+    cell, state, inputs = _HIDDEN, _OUTPUT, _INPUT
+    width, height, dx = 0.9, 0.62, 1.55
+    fig, ax = plt.subplots(figsize=(3.1 + 1.55 * steps, 3.6))
+    ax.set_axis_off()
+
+    def box(xy, text, w, h, colors):
+        _box(ax, xy, w, h, text, colors=colors, fontsize=13)
+
+    def arrow(start, end, connection="arc3"):
+        _arrow(ax, start, end, shrink_start=0, shrink_end=0, connection=connection)
+
+    # The folded view: one cell whose state feeds back into itself.
+    box((0, 0), "cell", width, height, cell)
+    box((0, -1.35), "$x_t$", 0.6, 0.42, inputs)
+    box((0, 1.35), "$h_t$", 0.6, 0.42, state)
+    arrow((0, -1.14), (0, -height / 2))
+    arrow((0, height / 2), (0, 1.14))
+    arrow((width / 2, 0.2), (width / 2, -0.2), connection="arc3,rad=-1.9")
+    ax.text(0.92, 0.0, "$h_{t-1}$", ha="left", va="center", fontsize=11, color="0.25")
+    ax.text(1.8, 0, "=", ha="center", va="center", fontsize=24)
+
+    # The unrolled view: one copy of the same cell per time step.
+    first = 2.95 + width / 2
+    box((first - 0.95, 0), "$h_0$", 0.5, 0.42, state)
+    arrow((first - 0.70, 0), (first - width / 2, 0))
+    for t in range(1, steps + 1):
+        cx = first + (t - 1) * dx
+        box((cx, 0), "cell", width, height, cell)
+        box((cx, -1.35), f"$x_{t}$", 0.6, 0.42, inputs)
+        box((cx, 1.35), f"$h_{t}$", 0.6, 0.42, state)
+        arrow((cx, -1.14), (cx, -height / 2))
+        arrow((cx, height / 2), (cx, 1.14))
+        if t < steps:
+            arrow((cx + width / 2, 0), (cx + dx - width / 2, 0))
+            ax.text(cx + dx / 2, 0.1, f"$h_{t}$", ha="center", va="bottom", fontsize=10, color="0.25")
+    last = first + (steps - 1) * dx
+    ax.text((first + last) / 2, -2.0, r"the same $W_{xh}$, $W_{hh}$ and $b$ in every cell",
+            ha="center", va="center", fontsize=12, color=PALETTE[0])
+    ax.text(0, -2.0, "folded", ha="center", va="center", fontsize=11, color="0.35")
+    ax.set_xlim(-0.8, last + 0.8)
+    ax.set_ylim(-2.3, 1.75)
+    ax.set_aspect("equal")
+    return fig
+
+
+# Node name -> (x, y, label, kind).  kind: "value" (computed), "param" (learned), "data".
+_GRAPH_NODES = {
+    "x": (0.0, 0.0, "$x$", "data"),
+    "W1": (1.0, 1.25, "$W_1$", "param"),
+    "b1": (1.9, 1.25, "$b_1$", "param"),
+    "z1": (1.5, 0.0, "$z_1$", "value"),
+    "a1": (3.0, 0.0, "$a_1$", "value"),
+    "W2": (4.0, 1.25, "$W_2$", "param"),
+    "b2": (4.9, 1.25, "$b_2$", "param"),
+    "z2": (4.5, 0.0, "$z_2$", "value"),
+    "p": (6.0, 0.0, "$p$", "value"),
+    "y": (7.5, 1.25, "$y$", "data"),
+    "L": (7.5, 0.0, "$L$", "value"),
+}
+_GRAPH_FORWARD = [("x", "z1"), ("W1", "z1"), ("b1", "z1"), ("z1", "a1"), ("a1", "z2"), ("W2", "z2"),
+            ("b2", "z2"), ("z2", "p"), ("p", "L"), ("y", "L")]
+# (from, to, label of the local derivative carried backwards)
+_GRAPH_BACKWARD = [
+    ("L", "p", r"$\partial L / \partial p$"),
+    ("p", "z2", r"$p(1-p)$"),
+    ("z2", "a1", r"$W_2^{\top}$"),
+    ("a1", "z1", r"$a_1(1-a_1)$"),
+]
+_GRAPH_PARAM_GRADS = [("z2", "W2", r"$a_1^{\top}\,\delta_2$"), ("z1", "W1", r"$x^{\top}\,\delta_1$")]
+_GRAPH_OPERATIONS = {"z1": r"$xW_1{+}b_1$", "a1": r"$\sigma$", "z2": r"$a_1W_2{+}b_2$", "p": r"$\sigma$", "L": "cross-entropy"}
+
+
+def computation_graph_diagram(ax=None, *, backward: bool = True):
+    """Draw the backpropagation chapter's two-layer network as a computation graph.
+
+    Forward edges are solid and dark; with ``backward`` the gradient flow is drawn in
+    orange, dashed, from the loss back to the weights, each edge labelled with the
+    local derivative the chain rule multiplies in.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 3.6))
+    else:
+        fig = ax.figure
+    colours = {"value": "white", "param": PALETTE[4], "data": "0.85"}
+    for name, (x, y, label, kind) in _GRAPH_NODES.items():
+        ax.text(x, y, label, ha="center", va="center", fontsize=15, zorder=3,
+                bbox=dict(boxstyle="circle,pad=0.35", facecolor=colours[kind], edgecolor="0.15", lw=1.3))
+
+    def arrow(a, b, **style):
+        (xa, ya), (xb, yb) = _GRAPH_NODES[a][:2], _GRAPH_NODES[b][:2]
+        ax.annotate("", xy=(xb, yb), xytext=(xa, ya), zorder=2,
+                    arrowprops=dict(arrowstyle="-|>", shrinkA=17, shrinkB=17, **style))
+
+    for a, b in _GRAPH_FORWARD:
+        arrow(a, b, color="0.15", lw=1.4)
+    chain = ["x", "z1", "a1", "z2", "p", "L"]
+    for a, b in zip(chain, chain[1:]):  # the operation each step of the chain applies
+        xm = (_GRAPH_NODES[a][0] + _GRAPH_NODES[b][0]) / 2
+        ax.text(xm, 0.1, _GRAPH_OPERATIONS[b], ha="center", va="bottom", fontsize=9, color="0.3")
+    if backward:
+        orange = PALETTE[5]
+        for a, b, label in _GRAPH_BACKWARD:
+            arrow(a, b, color=orange, lw=1.8, ls="--", connectionstyle="arc3,rad=-0.5")
+            xm = (_GRAPH_NODES[a][0] + _GRAPH_NODES[b][0]) / 2
+            ax.text(xm, -0.5, label, ha="center", va="top", fontsize=11, color=orange)
+        for a, b, label in _GRAPH_PARAM_GRADS:
+            arrow(a, b, color=orange, lw=1.5, ls="--", connectionstyle="arc3,rad=-0.3")
+            xm, ym = (_GRAPH_NODES[a][0] + _GRAPH_NODES[b][0]) / 2, (_GRAPH_NODES[a][1] + _GRAPH_NODES[b][1]) / 2
+            ax.text(xm - 0.45, ym + 0.1, label, ha="right", va="center", fontsize=10, color=orange)
+        ax.plot([], [], color="0.15", lw=1.4, label="forward: compute values")
+        ax.plot([], [], color=orange, lw=1.8, ls="--", label="backward: multiply local derivatives")
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, -0.04), fontsize=9, ncol=2)
+    ax.set_xlim(-0.9, 8.0)
+    ax.set_ylim(-1.45, 1.75)
+    ax.set_aspect("equal")
+    ax.axis("off")
     return fig

@@ -53,7 +53,8 @@ def use_house_style() -> None:
     mpl.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
 
 
-def _axes(ax=None, figsize=None):
+def get_axes(ax=None, figsize=None):
+    """``ax`` itself, or the axes of a new figure of ``figsize`` when ``ax`` is None."""
     import matplotlib.pyplot as plt
 
     if ax is not None:
@@ -98,7 +99,7 @@ def plot_function_and_derivative(x, values, derivative, name: str, ax=None):
         )
     if len(x) == 0:
         raise ValueError("x, values and derivative are empty: there is no curve to draw")
-    ax = _axes(ax)
+    ax = get_axes(ax)
     ax.plot(x, values, color=PALETTE[0], lw=2.2, label=name)
     ax.plot(x, derivative, color=PALETTE[1], lw=1.8, ls="--", label="derivative")
     ax.axhline(0, color="0.4", lw=0.8)
@@ -112,7 +113,8 @@ def plot_function_and_derivative(x, values, derivative, name: str, ax=None):
 # --------------------------------------------------------------------------- 2-D classification
 
 
-def _check_points(X, y=None):
+def check_points(X, y=None):
+    """``X`` as an ``(n, 2)`` array of points, and ``y`` as one label per point when given."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must be a 2-D array of shape (n_samples, 2), got shape {X.shape}")
@@ -133,8 +135,8 @@ def _check_points(X, y=None):
 
 def scatter_classes(X, y, ax=None, *, size: float = 28, alpha: float = 0.9):
     """Scatter 2-D points with one colour and marker per class."""
-    X, y = _check_points(X, y)
-    ax = _axes(ax)
+    X, y = check_points(X, y)
+    ax = get_axes(ax)
     for i, label in enumerate(np.unique(y)):
         pts = X[y == label]
         ax.scatter(pts[:, 0], pts[:, 1], s=size, alpha=alpha, color=PALETTE[i % len(PALETTE)],
@@ -146,7 +148,7 @@ def scatter_classes(X, y, ax=None, *, size: float = 28, alpha: float = 0.9):
 
 def grid_for(X, margin: float = 0.5, steps: int = 250):
     """A mesh covering the points plus a margin: returns ``(xx, yy, flat_points)``."""
-    X, _ = _check_points(X)
+    X, _ = check_points(X)
     steps = check_int(steps, "steps", 2, 2000)  # 2000 x 2000 grid points is already more than a figure shows
     if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)):
         raise TypeError(f"margin must be a number, got {type(margin).__name__}: {margin!r}")
@@ -187,7 +189,7 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
     functions, 0.5 for probabilities) form class 1.  With several classes each point goes
     to its highest-scoring class, as ``predict`` would assign it.
     """
-    X, y = _check_points(X, y)
+    X, y = check_points(X, y)
     score = _scores_function(model)
     if threshold is None:
         threshold = 0.5 if hasattr(model, "predict_proba") else 0.0
@@ -215,7 +217,7 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
             raise ValueError(f"the model returned {z.shape[0]} scores for {pts.shape[0]} points")
         regions = (z > threshold).astype(int).reshape(xx.shape)
         levels = [-0.5, 0.5, 1.5]
-    ax = _axes(ax)
+    ax = get_axes(ax)
     from matplotlib.colors import ListedColormap
 
     n_regions = len(levels) - 1
@@ -293,7 +295,7 @@ def plot_class_counts(counts: dict, ax=None, *, class_names=None):
     names = list(range(n_classes)) if class_names is None else list(class_names)
     if len(names) != n_classes:
         raise ValueError(f"got {len(names)} class names for {n_classes} classes")
-    ax = _axes(ax, figsize=(8, 3.4))
+    ax = get_axes(ax, figsize=(8, 3.4))
     positions = np.arange(n_classes)
     width = 0.8 / len(arrays)
     for i, (split, values) in enumerate(arrays.items()):
@@ -324,7 +326,7 @@ def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "
             if np.any(values <= 0):
                 raise ValueError(f"curve {name!r} has values <= 0, which a log scale cannot show "
                                  "(they would silently disappear): use log=False")
-    ax = _axes(ax)
+    ax = get_axes(ax)
     for i, (name, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=float)
         if values.ndim != 1 or len(values) == 0:
@@ -366,7 +368,7 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
     if len(names) != n:
         raise ValueError(f"got {len(names)} class names for a {n}x{n} matrix")
     values = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
-    ax = _axes(ax, figsize=(6.4, 5.6))
+    ax = get_axes(ax, figsize=(6.4, 5.6))
     shown = np.log1p(values) if not normalize else values  # a log scale lets the small mistakes show
     ax.imshow(shown, cmap=SEQUENTIAL)
     ax.grid(False)
@@ -391,7 +393,7 @@ def plot_seconds_per_epoch(seconds: dict, ax=None, *, title: str | None = None):
     values = np.asarray([seconds[name] for name in names], dtype=float)
     if np.any(~np.isfinite(values)) or np.any(values <= 0):
         raise ValueError(f"seconds must be positive, finite numbers, got {dict(zip(names, values))}")
-    ax = _axes(ax, figsize=(7, 0.8 + 0.7 * len(names)))
+    ax = get_axes(ax, figsize=(7, 0.8 + 0.7 * len(names)))
     positions = np.arange(len(names))[::-1]
     ax.barh(positions, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))], height=0.6)
     for pos, value in zip(positions, values):

@@ -10,24 +10,25 @@ chapter, where the reader sees it.  This module holds what would only distract t
   timing it outside the chapter, and :func:`time_tf_steps` measures seconds per training
   step run eagerly and compiled with ``tf.function``;
 * :class:`EpochLogger` is a Keras callback that prints one plain line per epoch, to use
-  with ``fit(..., verbose=0)`` instead of Keras's progress bar.
+  with ``fit(..., verbose=0)`` instead of Keras's progress bar; the line is the same
+  :func:`lesson4_support.training.epoch_line` the PyTorch loops print.
 
-Importing this module imports TensorFlow, quietly (see ``runtime.import_order_guard``).
+Importing this module imports TensorFlow, quietly (see ``runtime.import_torchvision_first``).
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
+from typing import Callable, Iterable
 
 import numpy as np
 
 from . import runtime
 from .checks import check_int
 from .datasets import MNIST_MEAN, MNIST_STD
+from .training import epoch_line
 
 
 tf = runtime.import_tensorflow()  # quietly, and after torchvision
@@ -205,35 +206,8 @@ def time_tf_steps(step: Callable, batches: Iterable, *, steps: int = 20, repeats
 # --------------------------------------------------------------------------- epoch log lines
 
 
-def epoch_line(epoch: int, logs: Mapping[str, float], seconds: float | None = None) -> str:
-    """One line summing up an epoch, e.g. ``'epoch  3  loss 0.1172  val_loss 0.1031  (1.7 s)'``.
-
-    ``epoch`` counts from 1.  Names ending in ``accuracy`` are shown as percentages.
-    """
-    epoch = check_int(epoch, "epoch")
-    if not isinstance(logs, Mapping):
-        raise TypeError(f"logs must map metric names to numbers, got {type(logs).__name__}")
-    parts = [f"epoch {int(epoch):2d}"]
-    for name, value in logs.items():
-        if not isinstance(name, str):
-            raise TypeError(f"logs must be keyed by metric names such as 'val_loss', got {name!r}")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            raise TypeError(f"the value of {name!r} must be a number, got {value!r}") from None
-        if name.endswith("accuracy"):
-            parts.append(f"{name} {100 * value:.2f}%")
-        else:
-            parts.append(f"{name} {value:.4f}")
-    if seconds is not None:
-        if not isinstance(seconds, (int, float, np.floating)) or not math.isfinite(seconds) or seconds < 0:
-            raise ValueError(f"seconds must be a non-negative number, got {seconds!r}")
-        parts.append(f"({seconds:.1f} s)")
-    return "  ".join(parts)
-
-
 class EpochLogger(keras.callbacks.Callback):
-    """Print one :func:`epoch_line` per epoch to stdout; use with ``fit(..., verbose=0)``.
+    """Print one :func:`lesson4_support.training.epoch_line` per epoch; use with ``fit(..., verbose=0)``.
 
     Keras's progress bar rewrites one line of the terminal many times a second, which
     leaves a mess of control characters in a saved notebook.  This callback writes a
@@ -263,5 +237,5 @@ class EpochLogger(keras.callbacks.Callback):
             if missing:
                 raise KeyError(f"Keras logged no {', '.join(missing)}; it logged {', '.join(logs) or 'nothing'}")
             logs = {name: logs[name] for name in self.metrics}
-        line = epoch_line(epoch + 1, logs, time.perf_counter() - self._started)
+        line = epoch_line(epoch + 1, self.params["epochs"], logs, time.perf_counter() - self._started)
         print(line, file=self.stream if self.stream is not None else sys.stdout, flush=True)

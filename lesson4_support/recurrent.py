@@ -3,8 +3,7 @@
 The chapter writes its own recurrent loop; this module holds what would only distract
 from it: moving one set of weights between the from-scratch form and ``torch.nn.RNN`` or
 Keras's ``SimpleRNN``, a reference forward pass the unit tests compare against the
-library, the measurement of gradient norms through time, and the unrolled-network
-diagram.
+library, and the measurement of gradient norms through time.
 
 The from-scratch form of a single-layer tanh RNN is a dict of three NumPy arrays::
 
@@ -19,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import diagrams, figures
 from .checks import check_int
 
 PARAM_NAMES = ("W_xh", "W_hh", "b")
@@ -180,59 +178,3 @@ def gradient_norms_through_time(model, x, y) -> np.ndarray:
         loss = torch.nn.functional.cross_entropy(scores, y.long(), reduction="sum")
         (grad,) = torch.autograd.grad(loss, x)
     return grad.norm(dim=2).mean(dim=0).detach().cpu().numpy()
-
-
-# --------------------------------------------------------------------------- diagram
-
-
-def unrolled_rnn_figure(steps: int = 4):
-    """Draw a recurrent cell folded (with its loop) and unrolled over ``steps`` time steps.
-
-    Returns the Matplotlib figure; save it with :func:`lesson4_support.figures.save_figure`.
-    """
-    import matplotlib.pyplot as plt
-
-    steps = check_int(steps, "steps", 2, 6)
-    cell, state, inputs = diagrams._HIDDEN, diagrams._OUTPUT, diagrams._INPUT
-    width, height, dx = 0.9, 0.62, 1.55
-    fig, ax = plt.subplots(figsize=(3.1 + 1.55 * steps, 3.6))
-    ax.set_axis_off()
-
-    def box(xy, text, w, h, colors):
-        diagrams._box(ax, xy, w, h, text, colors=colors, fontsize=13)
-
-    def arrow(start, end, connection="arc3"):
-        diagrams._arrow(ax, start, end, shrink_start=0, shrink_end=0, connection=connection)
-
-    # The folded view: one cell whose state feeds back into itself.
-    box((0, 0), "cell", width, height, cell)
-    box((0, -1.35), "$x_t$", 0.6, 0.42, inputs)
-    box((0, 1.35), "$h_t$", 0.6, 0.42, state)
-    arrow((0, -1.14), (0, -height / 2))
-    arrow((0, height / 2), (0, 1.14))
-    arrow((width / 2, 0.2), (width / 2, -0.2), connection="arc3,rad=-1.9")
-    ax.text(0.92, 0.0, "$h_{t-1}$", ha="left", va="center", fontsize=11, color="0.25")
-    ax.text(1.8, 0, "=", ha="center", va="center", fontsize=24)
-
-    # The unrolled view: one copy of the same cell per time step.
-    first = 2.95 + width / 2
-    box((first - 0.95, 0), "$h_0$", 0.5, 0.42, state)
-    arrow((first - 0.70, 0), (first - width / 2, 0))
-    for t in range(1, steps + 1):
-        cx = first + (t - 1) * dx
-        box((cx, 0), "cell", width, height, cell)
-        box((cx, -1.35), f"$x_{t}$", 0.6, 0.42, inputs)
-        box((cx, 1.35), f"$h_{t}$", 0.6, 0.42, state)
-        arrow((cx, -1.14), (cx, -height / 2))
-        arrow((cx, height / 2), (cx, 1.14))
-        if t < steps:
-            arrow((cx + width / 2, 0), (cx + dx - width / 2, 0))
-            ax.text(cx + dx / 2, 0.1, f"$h_{t}$", ha="center", va="bottom", fontsize=10, color="0.25")
-    last = first + (steps - 1) * dx
-    ax.text((first + last) / 2, -2.0, r"the same $W_{xh}$, $W_{hh}$ and $b$ in every cell",
-            ha="center", va="center", fontsize=12, color=figures.PALETTE[0])
-    ax.text(0, -2.0, "folded", ha="center", va="center", fontsize=11, color="0.35")
-    ax.set_xlim(-0.8, last + 0.8)
-    ax.set_ylim(-2.3, 1.75)
-    ax.set_aspect("equal")
-    return fig

@@ -100,7 +100,7 @@ class _TensorFlowImportHook(importlib.abc.MetaPathFinder):
         return spec
 
 
-def import_order_guard() -> None:
+def import_torchvision_first() -> None:
     """Make any later ``import tensorflow`` safe and quiet (see :class:`_TensorFlowImportHook`).
 
     Raises if TensorFlow was already imported without torchvision, since that process
@@ -236,10 +236,10 @@ def import_tensorflow():
     """``import tensorflow``, quietly and after torchvision; returns the module.
 
     The log settings must be in place before TensorFlow's first import, and the import
-    hook must see it: :func:`quiet_frameworks`, then :func:`import_order_guard`.
+    hook must see it: :func:`quiet_frameworks`, then :func:`import_torchvision_first`.
     """
     quiet_frameworks()
-    import_order_guard()
+    import_torchvision_first()
     import tensorflow as tf
 
     return tf
@@ -374,7 +374,7 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
 def setup(seed: int = 0) -> None:
     """What every chapter runs first: quiet logs, safe import order, seeds, plot style."""
     quiet_frameworks()
-    import_order_guard()
+    import_torchvision_first()
     seed_everything(seed)
     from . import figures
 
@@ -394,3 +394,9 @@ def glue(name: str, value, display: bool = False) -> None:
     except ImportError:
         return
     myst_glue(name, value, display=display)
+
+
+def glue_many(**values) -> None:
+    """:func:`glue` each keyword: ``glue_many(cores=2, speedup=3.1)``."""
+    for name, value in values.items():
+        glue(name, value)

@@ -56,15 +56,26 @@ class DenseLayer(nn.Module):
         return z if self.activation is None else self.activation(z)
 
 
-def make_mlp(n_inputs: int, n_hidden: int, n_outputs: int, activation: str = "relu") -> nn.Sequential:
-    """``Linear(n_inputs, n_hidden) -> activation -> Linear(n_hidden, n_outputs)``, returning scores."""
+def make_mlp(n_inputs: int = 28 * 28, n_hidden: int = 100, n_outputs: int = 10, activation: str = "relu", *,
+             seed: int | None = None) -> nn.Sequential:
+    """``Flatten -> Linear(n_inputs, n_hidden) -> activation -> Linear(n_hidden, n_outputs)``.
+
+    The defaults build the lesson's 784-100-10 MNIST network with a ReLU.  With ``seed``
+    the weights are drawn from that seed on a forked random state, so the same seed gives
+    the same network and the caller's random numbers stay as they were.
+    """
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return nn.Sequential(
-        nn.Linear(check_int(n_inputs, "n_inputs"), check_int(n_hidden, "n_hidden")),
-        ACTIVATIONS[activation](),
-        nn.Linear(n_hidden, check_int(n_outputs, "n_outputs")),
-    )
+
+    def build():
+        return nn.Sequential(nn.Flatten(), nn.Linear(check_int(n_inputs, "n_inputs"), check_int(n_hidden, "n_hidden")),
+                             ACTIVATIONS[activation](), nn.Linear(n_hidden, check_int(n_outputs, "n_outputs")))
+
+    if seed is None:
+        return build()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build()
 
 
 def _check_dense(layer) -> None:

@@ -1,18 +1,15 @@
-"""Training plumbing: history records, an epoch progress line, timers and early stopping.
+"""Training plumbing: an epoch progress line and a timer.
 
-The training loops themselves are written in the chapters, where the reader can see
-them.  What lives here is what would only distract from them:
+The training loops, their records and their stopping rules are written in the chapters,
+where the reader can see them.  What lives here is what would only distract from them:
 
-* :class:`History` keeps one row of numbers per epoch (losses, accuracies, seconds);
 * :class:`EpochProgress` draws a live bar in Jupyter and leaves exactly one clean
   summary line per epoch in a saved notebook (it writes to stdout only, never stderr);
-* :class:`Timer` measures wall-clock seconds, waiting for a GPU to finish first;
-* :class:`EarlyStopping` decides when a monitored value has stopped improving.
+* :class:`Timer` measures wall-clock seconds, waiting for a GPU to finish first.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import sys
 import time
@@ -40,78 +37,6 @@ def _check_finite(name: str, value, minimum: float | None = None) -> float:
     return value
 
 
-# --------------------------------------------------------------------------- history
-
-
-class History:
-    """Per-epoch numbers of one training run, e.g. ``train_loss``, ``val_accuracy``, ``seconds``.
-
-    >>> history = History()
-    >>> history.append(epoch=1, train_loss=0.41, val_loss=0.22)
-    >>> history["train_loss"]
-    [0.41]
-
-    Every row must name the same metrics as the first one, so columns never go ragged.
-    """
-
-    def __init__(self) -> None:
-        self._rows: list[dict[str, float]] = []
-
-    def append(self, **metrics) -> None:
-        """Record one epoch.  ``epoch`` is optional; it defaults to the row's 1-based number."""
-        if not metrics:
-            raise ValueError("append needs at least one metric, e.g. append(train_loss=0.3)")
-        row = {"epoch": metrics.pop("epoch", len(self._rows) + 1)}
-        row["epoch"] = check_int(row["epoch"], "epoch")
-        for name, value in metrics.items():
-            row[name] = _check_number(name, value)
-        if self._rows and set(row) != set(self._rows[0]):
-            expected = ", ".join(sorted(set(self._rows[0]) - {"epoch"}))
-            raise ValueError(f"every epoch must record the same metrics ({expected}), got {sorted(metrics)}")
-        if self._rows and row["epoch"] <= self._rows[-1]["epoch"]:
-            raise ValueError(f"epochs must increase: epoch {row['epoch']} after epoch {self._rows[-1]['epoch']}")
-        self._rows.append(row)
-
-    @property
-    def metrics(self) -> list[str]:
-        """The names recorded in each row, ``epoch`` first."""
-        return list(self._rows[0]) if self._rows else []
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, name: str) -> list[float]:
-        if not isinstance(name, str):
-            raise TypeError(f"index a History by metric name (a string), got {type(name).__name__}")
-        if not self._rows:
-            raise KeyError(f"{name!r}: the history is empty")
-        if name not in self._rows[0]:
-            raise KeyError(f"{name!r} was not recorded; recorded metrics: {', '.join(self.metrics)}")
-        return [row[name] for row in self._rows]
-
-    def last(self) -> dict[str, float]:
-        """The most recent row."""
-        if not self._rows:
-            raise IndexError("the history is empty")
-        return dict(self._rows[-1])
-
-    def best(self, name: str, mode: str = "min") -> dict[str, float]:
-        """The row where ``name`` was lowest (``mode="min"``) or highest (``"max"``); first one on ties.
-
-        Epochs where the value is NaN (a diverged loss, say) are never the best.
-        """
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        values = np.asarray(self[name])
-        if np.isnan(values).all():
-            raise ValueError(f"{name!r} is NaN in every epoch: there is no best one")
-        index = int(np.nanargmin(values) if mode == "min" else np.nanargmax(values))
-        return dict(self._rows[index])
-
-    def __repr__(self) -> str:
-        return f"History({len(self)} epochs: {', '.join(self.metrics)})"
-
-
 # --------------------------------------------------------------------------- progress
 
 
@@ -127,8 +52,12 @@ def _in_jupyter() -> bool:
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
-def format_summary(epoch: int, n_epochs: int, metrics: dict[str, float], seconds: float | None = None) -> str:
-    """One epoch's summary line, e.g. ``epoch  3/10  train_loss 0.1234  val_accuracy 0.9712  2.1 s``."""
+def epoch_line(epoch: int, n_epochs: int, metrics: Mapping[str, float], seconds: float | None = None) -> str:
+    """One epoch's summary line, e.g. ``epoch  3/10  train_loss 0.1234  val_accuracy 0.9712  2.1 s``.
+
+    Both frameworks' loops print this line: :class:`EpochProgress` in the PyTorch chapters,
+    and ``keras_training.EpochLogger`` for Keras's ``fit``.
+    """
     n_epochs = check_int(n_epochs, "n_epochs")
     epoch = check_int(epoch, "epoch")
     if epoch > n_epochs:
@@ -231,10 +160,16 @@ class EpochProgress:
         self.stream.write("\r" + text)
         self.stream.flush()
 
+    def track(self, batches: Iterable, epoch: int):
+        """Yield the batches of ``epoch`` one by one, moving the bar after each."""
+        for batch, item in enumerate(batches, start=1):
+            yield item
+            self.update(epoch, batch)
+
     def end_epoch(self, epoch: int, seconds: float | None = None, **metrics) -> str:
         """Replace the bar with the epoch's summary line; returns the line."""
         epoch = self._check_epoch(epoch)
-        line = format_summary(epoch, self.n_epochs, metrics, seconds)
+        line = epoch_line(epoch, self.n_epochs, metrics, seconds)
         self._start()
         if self.mode == "display":
             # back to the header alone: what a saved notebook keeps, whenever training stops
@@ -297,75 +232,3 @@ def per_second(count: float, seconds: float) -> float:
     if not seconds > 0:
         raise ValueError(f"seconds must be positive, got {seconds}")
     return count / seconds
-
-
-# --------------------------------------------------------------------------- early stopping
-
-
-class EarlyStopping:
-    """Stop when a monitored value has not improved for ``patience`` epochs in a row.
-
-    Call :meth:`step` once per epoch with the value (a validation loss, say); it returns
-    ``True`` when training should stop.  An improvement means beating the best value so
-    far by more than ``min_delta`` (lower for ``mode="min"``, higher for ``"max"``).
-    Pass the model to :meth:`step` and the weights of the best epoch are kept, so
-    :meth:`restore_best` can put them back after the last, worse epochs.
-    """
-
-    def __init__(self, patience: int = 3, *, min_delta: float = 0.0, mode: str = "min") -> None:
-        self.patience = check_int(patience, "patience")
-        self.min_delta = _check_finite("min_delta", min_delta, 0)
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' (for losses) or 'max' (for accuracies), got {mode!r}")
-        self.mode = mode
-        self.best: float = math.inf if mode == "min" else -math.inf
-        self.best_epoch: int | None = None
-        self.bad_epochs = 0
-        self.stopped_epoch: int | None = None
-        self.epochs_seen = 0
-        self._best_state = None
-
-    def _improved(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
-
-    def step(self, value, model=None) -> bool:
-        """Record this epoch's ``value``; ``True`` means: stop now."""
-        value = _check_number("value", value)
-        if math.isnan(value):
-            raise ValueError("the monitored value is NaN: training has diverged")
-        if math.isinf(value):
-            raise ValueError(f"the monitored value is infinite ({value}): training has diverged")
-        if self.stopped_epoch is not None:
-            raise RuntimeError(f"early stopping already fired at epoch {self.stopped_epoch}; make a new EarlyStopping")
-        self.epochs_seen += 1
-        if self._improved(value):
-            self.best, self.best_epoch, self.bad_epochs = value, self.epochs_seen, 0
-            if model is not None:
-                self._best_state = copy.deepcopy(model.state_dict())
-        else:
-            self.bad_epochs += 1
-        if self.bad_epochs >= self.patience:
-            self.stopped_epoch = self.epochs_seen
-            return True
-        return False
-
-    def restore_best(self, model) -> None:
-        """Load the weights saved at the best epoch into ``model``."""
-        if self._best_state is None:
-            raise RuntimeError("no weights were saved: pass the model to step() to keep the best ones")
-        model.load_state_dict(self._best_state)
-
-    def __repr__(self) -> str:
-        return (f"EarlyStopping(patience={self.patience}, best={self.best:.4g} at epoch {self.best_epoch}, "
-                f"stopped_epoch={self.stopped_epoch})")
-
-
-def iterate(items: Iterable, progress: EpochProgress, epoch: int):
-    """Yield from ``items`` while advancing ``progress`` after each one."""
-    if not isinstance(progress, EpochProgress):
-        raise TypeError(f"progress must be an EpochProgress, got {type(progress).__name__}")
-    for batch, item in enumerate(items, start=1):
-        yield item
-        progress.update(epoch, batch)

@@ -51,7 +51,7 @@ MACHINE_VALUES = frozenset({
     "device_name", "eager_50_min", "eager_epoch_s", "eager_ms", "fit_epoch_s", "loading_share",
     "loop_epoch_s", "lstm_seconds", "macs_per_second", "mlp_seconds", "optimized_seconds",
     "rnn_seconds", "seconds_per_epoch", "single_process_speedup", "speedup", "step_ratio",
-    "syllabus_epoch_seconds", "workers_effect",
+    "loader_epoch_seconds", "workers_effect",
 })
 MACHINE_MARK = "†"
 FRAMEWORK_HEADINGS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}

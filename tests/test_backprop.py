@@ -78,16 +78,3 @@ def test_bad_shapes_raise_clear_errors():
         backprop.two_layer_gradients(x, y + 2, W1, b1, W2, b2)
     with pytest.raises(ValueError, match="NaN or infinite"):
         backprop.two_layer_gradients(x * np.nan, y, W1, b1, W2, b2)
-
-
-def test_graph_diagram_is_written_byte_for_byte_the_same(saved_twice):
-    first, second = saved_twice(backprop.draw_computation_graph, "graph.png")
-    assert first == second
-    assert first[:8] == b"\x89PNG\r\n\x1a\n" and len(first) > 10_000
-
-
-def test_graph_diagram_rejects_bad_arguments():
-    with pytest.raises(TypeError, match="ax must be a Matplotlib Axes"):
-        backprop.draw_computation_graph(ax="axes")
-    with pytest.raises(TypeError, match="backward must be True or False"):
-        backprop.draw_computation_graph(backward="yes")

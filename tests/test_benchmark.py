@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from lesson4_support import benchmark, datasets
+from lesson4_support import benchmark, datasets, torch_models
 
 
 class PerSampleImages(Dataset):
@@ -15,7 +15,7 @@ class PerSampleImages(Dataset):
 
     def __init__(self, images, labels):
         self.images, self.labels = images, labels
-        self.transform = benchmark.syllabus_transform()
+        self.transform = benchmark.per_image_transform()
 
     def __len__(self):
         return len(self.labels)
@@ -45,11 +45,11 @@ def test_per_sample_transforms_match_the_one_off_conversion(tiny):
 
 def test_both_epochs_train_on_every_sample(tiny):
     images, labels, dataset = tiny
-    run = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
+    run = benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", batch_size=64)
     assert run.images == 200 and run.seconds > 0
     assert 1.0 < run.mean_loss < 5.0  # ten random classes: about ln 10 = 2.3 at the start
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
-    model = benchmark.make_model()
+    model = torch_models.make_mlp(seed=0)
     before = model[1].weight.detach().clone()
     run = benchmark.optimized_epoch(model, x, y, batch_size=64)
     assert run.images == 200 and run.seconds > 0 and 1.0 < run.mean_loss < 5.0
@@ -57,10 +57,10 @@ def test_both_epochs_train_on_every_sample(tiny):
 
 
 def test_worker_processes_see_the_same_images(tiny):
-    """The syllabus's loader with worker processes trains on the same batches as without."""
+    """The original notebook's loader with worker processes trains on the same batches as without."""
     images, labels, dataset = tiny
-    one = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64)
-    two = benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64, num_workers=2)
+    one = benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", batch_size=64)
+    two = benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", batch_size=64, num_workers=2)
     assert two.images == one.images == 200
     assert two.mean_loss == pytest.approx(one.mean_loss, rel=1e-5)
 
@@ -69,7 +69,7 @@ def test_loader_warnings_are_collected_not_printed(tiny, recwarn):
     _, _, dataset = tiny
     caught = []
     too_many = benchmark.usable_cores() + 1
-    benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=64, max_batches=1,
+    benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", batch_size=64, max_batches=1,
                              num_workers=too_many, caught=caught)
     assert len(caught) == 1 and f"create {too_many} worker processes" in caught[0]
     assert not [w for w in recwarn if "worker" in str(w.message)]
@@ -79,31 +79,15 @@ def test_compare_reports_the_times_and_both_ratios(tiny):
     images, labels, dataset = tiny
     row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2, workers=1)
     assert row.samples == 128 and row.workers == 1 and row.cores == benchmark.usable_cores()
-    assert row.ratio == pytest.approx(row.syllabus_seconds / row.optimized_seconds)
+    assert row.ratio == pytest.approx(row.workers_seconds / row.optimized_seconds)
     assert row.single_process_ratio == pytest.approx(row.single_process_seconds / row.optimized_seconds)
     assert row.samples_per_second == pytest.approx(128 / row.optimized_seconds)
     table = benchmark.format_table([row])
-    assert "syllabus loop" in table and "(1 workers)" in table and "cpu" in table
+    assert "DataLoader loop" in table and "(1 workers)" in table and "cpu" in table
     assert f"{row.ratio:.1f}x" in table and f"{row.single_process_ratio:.1f}x" in table
     assert "warning from the DataLoader loop" not in table
     warned = benchmark.format_table([dataclasses.replace(row, loader_warnings=["too many workers"])])
     assert warned.endswith("warning from the DataLoader loop: too many workers")
-
-
-def test_make_model_has_the_lesson_shape():
-    model = benchmark.make_model()
-    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)
-    assert sum(p.numel() for p in model.parameters()) == 784 * 100 + 100 + 100 * 10 + 10
-
-
-def test_make_model_is_seeded_without_touching_the_callers_random_state():
-    torch.manual_seed(123)
-    expected_next = torch.rand(3)
-    torch.manual_seed(123)
-    first, second, other = benchmark.make_model(seed=1), benchmark.make_model(seed=1), benchmark.make_model(seed=2)
-    assert torch.equal(torch.rand(3), expected_next)
-    assert torch.equal(first[1].weight, second[1].weight)
-    assert not torch.equal(first[1].weight, other[1].weight)
 
 
 def test_bad_input_is_refused(tiny):
@@ -111,14 +95,12 @@ def test_bad_input_is_refused(tiny):
     with pytest.raises(ValueError, match="same number"):
         benchmark.compare("cpu", dataset, images[:10], labels[:10])
     with pytest.raises(ValueError, match="batch_size"):
-        benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", batch_size=0)
+        benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", batch_size=0)
     with pytest.raises(ValueError, match="num_workers"):
-        benchmark.syllabus_epoch(benchmark.make_model(), dataset, "cpu", num_workers=-1)
+        benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", num_workers=-1)
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
     with pytest.raises(ValueError, match="one label each"):
-        benchmark.optimized_epoch(benchmark.make_model(), x, y[:5])
-    with pytest.raises(ValueError, match="hidden"):
-        benchmark.make_model(hidden=0)
+        benchmark.optimized_epoch(torch_models.make_mlp(seed=0), x, y[:5])
     with pytest.raises(ValueError, match="no timings"):
         benchmark.format_table([])
     with pytest.raises(ValueError, match="at least one batch"):

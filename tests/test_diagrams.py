@@ -122,6 +122,8 @@ LESSON_DIAGRAMS = {  # as chapters 01 and 02 draw them
     "perceptron_simplified": lambda: diagrams.perceptron_diagram(n_inputs=3, simplified=True),
     "lstm_cell": diagrams.lstm_cell_diagram,
     "cnn_architecture": lambda: diagrams.feature_map_diagram(CNN_STAGES),
+    "rnn_unrolled": lambda: diagrams.unrolled_rnn_diagram(steps=4),
+    "backprop_computation_graph": diagrams.computation_graph_diagram,
 }
 
 
@@ -139,3 +141,26 @@ def test_each_diagram_saves_as_a_png_and_repeats_byte_for_byte(tmp_path, name):
         assert width > 300 and height > 150
     assert written[0].read_bytes() == written[1].read_bytes(), f"{name} changed between two runs"
     assert not plt.get_fignums(), "a diagram left figures open"
+
+
+@pytest.mark.parametrize("steps", [1, 7, 2.5, True, "4"])
+def test_unrolled_rnn_diagram_rejects_bad_step_counts(steps):
+    with pytest.raises(ValueError, match="steps must be an integer from 2 to 6"):
+        diagrams.unrolled_rnn_diagram(steps=steps)
+
+
+def test_unrolled_rnn_diagram_draws_one_cell_per_step():
+    for steps in (2, 5):
+        fig = diagrams.unrolled_rnn_diagram(steps=steps)
+        texts = [t.get_text() for t in fig.axes[0].texts]
+        assert texts.count("cell") == steps + 1  # the folded cell and one per step
+        assert f"$x_{steps}$" in texts and f"$x_{steps + 1}$" not in texts
+        plt.close(fig)
+
+
+def test_computation_graph_draws_the_backward_pass_only_when_asked():
+    with_backward, forward_only = diagrams.computation_graph_diagram(), diagrams.computation_graph_diagram(backward=False)
+    labels = lambda fig: {t.get_text() for t in fig.axes[0].texts}
+    assert "$p(1-p)$" in labels(with_backward) and "$p(1-p)$" not in labels(forward_only)
+    assert {"$W_1$", "$L$", "$x$"} <= labels(forward_only)
+    plt.close("all")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-# conftest.py has already run runtime.quiet_frameworks() and runtime.import_order_guard()
+# conftest.py has already run runtime.quiet_frameworks() and runtime.import_torchvision_first()
 import keras
 
 from lesson4_support import keras_models, torch_models

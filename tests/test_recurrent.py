@@ -178,18 +178,3 @@ def test_gradient_norms_reject_bad_inputs():
         recurrent.gradient_norms_through_time(model, torch.zeros(4, 3, 2), torch.zeros(4))
     with pytest.raises(TypeError, match="callable"):
         recurrent.gradient_norms_through_time("model", torch.zeros(4, 3, 2), torch.zeros(4, dtype=torch.long))
-
-
-# --------------------------------------------------------------------------- diagram
-
-
-def test_unrolled_diagram_is_byte_for_byte_repeatable(saved_twice):
-    first, second = saved_twice(lambda: recurrent.unrolled_rnn_figure(steps=4), "rnn_unrolled.png")
-    assert first[:8] == b"\x89PNG\r\n\x1a\n" and len(first) > 5_000
-    assert first == second
-
-
-@pytest.mark.parametrize("steps", [1, 7, 2.5, True, "4"])
-def test_unrolled_diagram_rejects_bad_step_counts(steps):
-    with pytest.raises(ValueError, match="steps must be an integer from 2 to 6"):
-        recurrent.unrolled_rnn_figure(steps=steps)

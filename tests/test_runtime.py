@@ -187,6 +187,14 @@ def test_glue_records_a_value_for_myst_nb(published, capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_glue_many_records_each_value_under_its_name(published):
+    runtime.glue_many(cores=2, ratio=3.5)
+    assert [(meta["scrapbook"]["name"], data["application/papermill.record/text/plain"])
+            for data, meta in published] == [("cores", "2"), ("ratio", "3.5")]
+    with pytest.raises(ValueError, match="identifiers"):
+        runtime.glue_many(**{"two words": 1})
+
+
 def test_glue_does_nothing_without_myst_nb(published, monkeypatch, capsys):
     import sys
 
@@ -196,21 +204,21 @@ def test_glue_does_nothing_without_myst_nb(published, monkeypatch, capsys):
     assert capsys.readouterr().out == ""
 
 
-def test_import_order_guard_refuses_tensorflow_before_torchvision(monkeypatch):
+def test_import_torchvision_first_refuses_tensorflow_before_torchvision(monkeypatch):
     import sys
     import types
 
     monkeypatch.delitem(sys.modules, "torchvision", raising=False)
     monkeypatch.setitem(sys.modules, "tensorflow", types.ModuleType("tensorflow"))
     with pytest.raises(RuntimeError, match="before torchvision"):
-        runtime.import_order_guard()
+        runtime.import_torchvision_first()
 
 
 def test_import_hook_loads_torchvision_first_and_keeps_tensorflow_quiet():
     import subprocess
     import sys
 
-    code = ("import sys; from lesson4_support import runtime; runtime.import_order_guard(); runtime.import_order_guard();"
+    code = ("import sys; from lesson4_support import runtime; runtime.import_torchvision_first(); runtime.import_torchvision_first();"
             "assert 'torchvision' not in sys.modules;"
             "assert sum(type(f).__name__ == '_TensorFlowImportHook' for f in sys.meta_path) == 1;"
             "import tensorflow as tf; assert 'torchvision' in sys.modules; import torchvision.ops;"

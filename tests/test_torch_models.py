@@ -58,7 +58,7 @@ def test_weights_round_trip_and_kernel_is_transposed():
 def test_make_mlp_structure_and_model_weights(activation):
     torch.manual_seed(0)
     model = torch_models.make_mlp(5, 7, 3, activation)
-    assert isinstance(model[1], torch_models.ACTIVATIONS[activation])
+    assert isinstance(model[2], torch_models.ACTIVATIONS[activation])
     shapes = [(k.shape, b.shape) for k, b in torch_models.model_weights(model)]
     assert shapes == [((5, 7), (7,)), ((7, 3), (3,))]
     other = torch_models.make_mlp(5, 7, 3, activation)
@@ -91,3 +91,19 @@ def test_bad_inputs_raise_clear_errors():
         torch_models.model_weights(nn.Sequential(nn.ReLU()))
     with pytest.raises(TypeError, match="expected a torch.nn.Module"):
         torch_models.model_weights("model")
+
+
+def test_the_default_mlp_is_the_lessons_mnist_network():
+    model = torch_models.make_mlp(seed=0)
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)  # images are flattened first
+    assert sum(p.numel() for p in model.parameters()) == 784 * 100 + 100 + 100 * 10 + 10
+
+
+def test_a_seeded_mlp_repeats_and_leaves_the_callers_random_state_alone():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first, second, other = (torch_models.make_mlp(seed=s) for s in (1, 1, 2))
+    assert torch.equal(torch.rand(3), expected_next)
+    assert torch.equal(first[1].weight, second[1].weight)
+    assert not torch.equal(first[1].weight, other[1].weight)

@@ -1,4 +1,4 @@
-"""Tests for lesson4_support.training: history, progress line, timer, early stopping."""
+"""Tests for lesson4_support.training: the progress line and the timer."""
 
 import io
 import math
@@ -8,50 +8,6 @@ import pytest
 import torch
 
 from lesson4_support import training
-
-
-# --------------------------------------------------------------------------- History
-
-
-def test_history_records_columns_and_best_rows():
-    history = training.History()
-    for epoch, (loss, acc) in enumerate([(0.5, 0.8), (0.3, 0.9), (0.4, 0.85)], start=1):
-        history.append(epoch=epoch, val_loss=loss, val_accuracy=acc)
-    assert len(history) == 3
-    assert history.metrics == ["epoch", "val_loss", "val_accuracy"]
-    assert history["val_loss"] == [0.5, 0.3, 0.4]
-    assert history.best("val_loss")["epoch"] == 2
-    assert history.best("val_accuracy", mode="max")["val_accuracy"] == 0.9
-    assert history.last()["epoch"] == 3
-    assert history["epoch"] == [1, 2, 3]
-
-
-def test_history_numbers_epochs_itself():
-    history = training.History()
-    history.append(loss=1.0)
-    history.append(loss=0.5)
-    assert history["epoch"] == [1, 2]
-
-
-@pytest.mark.parametrize("bad", [{"loss": "0.3"}, {"loss": True}, {"loss": None}, {}])
-def test_history_rejects_bad_values(bad):
-    with pytest.raises((TypeError, ValueError)):
-        training.History().append(**bad)
-
-
-def test_history_rejects_ragged_rows_and_unknown_names():
-    history = training.History()
-    history.append(train_loss=0.3)
-    with pytest.raises(ValueError, match="same metrics"):
-        history.append(val_loss=0.2)
-    with pytest.raises(ValueError, match="epochs must increase"):
-        history.append(epoch=1, train_loss=0.2)
-    with pytest.raises(KeyError, match="recorded metrics"):
-        history["accuracy"]
-    with pytest.raises(ValueError, match="mode"):
-        history.best("train_loss", mode="lowest")
-    with pytest.raises(IndexError):
-        training.History().last()
 
 
 # --------------------------------------------------------------------------- EpochProgress
@@ -88,7 +44,7 @@ def test_progress_updates_are_deterministic_steps():
 def test_progress_when_not_live_writes_only_summaries():
     stream = io.StringIO()
     progress = training.EpochProgress(3, 5, live=False, stream=stream)
-    for batch in training.iterate(range(5), progress, epoch=1):
+    for batch in progress.track(range(5), epoch=1):
         pass
     progress.end_epoch(1, val_accuracy=0.97)
     assert stream.getvalue() == "training: up to 3 epochs of 5 batches\nepoch 1/3  val_accuracy 0.9700\n"
@@ -141,12 +97,10 @@ def test_progress_rejects_bad_arguments():
         progress.end_epoch(1, loss="low")
     with pytest.raises(ValueError, match="single line"):
         training.EpochProgress(1, 1, header="two\nlines")
-    with pytest.raises(TypeError, match="EpochProgress"):
-        list(training.iterate([1], object(), 1))
 
 
-def test_format_summary():
-    assert training.format_summary(3, 10, {"loss": 0.123456}, 2.0) == "epoch  3/10  loss 0.1235  2.0 s"
+def test_epoch_line():
+    assert training.epoch_line(3, 10, {"loss": 0.123456}, 2.0) == "epoch  3/10  loss 0.1235  2.0 s"
 
 
 # --------------------------------------------------------------------------- timing
@@ -165,52 +119,3 @@ def test_timer_measures_a_block_and_per_second():
 
 def test_timer_starts_as_nan():
     assert math.isnan(training.Timer().seconds)
-
-
-# --------------------------------------------------------------------------- EarlyStopping
-
-
-def test_early_stopping_fires_after_patience_epochs_without_improvement():
-    stopper = training.EarlyStopping(patience=2)
-    decisions = [stopper.step(v) for v in [1.0, 0.8, 0.85, 0.7, 0.75, 0.72]]
-    assert decisions == [False, False, False, False, False, True]
-    assert stopper.best == 0.7 and stopper.best_epoch == 4 and stopper.stopped_epoch == 6
-    with pytest.raises(RuntimeError, match="already fired"):
-        stopper.step(0.1)
-
-
-def test_early_stopping_min_delta_and_max_mode():
-    stopper = training.EarlyStopping(patience=1, min_delta=0.1)
-    assert stopper.step(1.0) is False
-    assert stopper.step(0.95) is True  # an improvement smaller than min_delta does not count
-    up = training.EarlyStopping(patience=2, mode="max")
-    assert [up.step(v) for v in [0.9, 0.95, 0.94, 0.96, 0.95, 0.95]] == [False] * 5 + [True]
-    assert up.best_epoch == 4
-
-
-def test_early_stopping_restores_the_best_weights():
-    model = torch.nn.Linear(2, 1)
-    stopper = training.EarlyStopping(patience=1)
-    with torch.no_grad():
-        model.weight.fill_(1.0)
-    stopper.step(0.5, model)
-    with torch.no_grad():
-        model.weight.fill_(2.0)
-    assert stopper.step(0.6, model) is True
-    stopper.restore_best(model)
-    assert torch.all(model.weight == 1.0)
-
-
-def test_early_stopping_rejects_bad_input():
-    with pytest.raises(ValueError, match="patience"):
-        training.EarlyStopping(patience=0)
-    with pytest.raises(ValueError, match="mode"):
-        training.EarlyStopping(mode="up")
-    with pytest.raises(ValueError, match="min_delta"):
-        training.EarlyStopping(min_delta=-1)
-    with pytest.raises(ValueError, match="NaN"):
-        training.EarlyStopping().step(float("nan"))
-    with pytest.raises(TypeError):
-        training.EarlyStopping().step("0.3")
-    with pytest.raises(RuntimeError, match="no weights"):
-        training.EarlyStopping().restore_best(torch.nn.Linear(1, 1))
