@@ -43,16 +43,15 @@ def close_figures():
 MEMORY_BUDGET_GB = 1.5
 #: What mybinder.org allows at most: above it the kernel is restarted. No page may pass it.
 BINDER_LIMIT_GB = 2.0
-#: Pages known to reach the budget, with why and their peak in a fresh clone. Each loads
+#: Pages known to reach the budget, with why and the range of peaks measured. Each loads
 #: PyTorch and TensorFlow together, about 1.3 GB before any data. PSS counts the library
 #: pages a process has mapped, shared fairly with other processes, and the same page has
-#: measured up to 0.2 GB apart between runs on one machine: a listed page under the
+#: measured up to 0.35 GB apart between runs on one machine: a listed page under the
 #: budget passes, and one over Binder's limit fails like any other.
 MEMORY_OVER_BUDGET = {
-    "05_dense_layers.ipynb": "PyTorch layers beside their Keras twins (1.40 GB in a fresh clone, up to "
-                             "1.55 GB when other processes have the libraries' files in memory)",
-    "10_tensorflow_keras.ipynb": "Keras training beside a PyTorch version of the model (1.70 GB)",
-    "13_recurrent.ipynb": "PyTorch training after a Keras parity check of the RNN (1.61 GB)",
+    "05_dense_layers.ipynb": "PyTorch layers beside their Keras twins (1.23-1.55 GB measured)",
+    "10_tensorflow_keras.ipynb": "Keras training beside a PyTorch version of the model (1.54-1.90 GB measured)",
+    "13_recurrent.ipynb": "PyTorch training after a Keras parity check of the RNN (1.42-1.74 GB measured)",
 }
 _SPEC = importlib.util.spec_from_file_location("measure_memory", Path(__file__).parent / "scripts" / "measure_memory.py")
 measure_memory = importlib.util.module_from_spec(_SPEC)
