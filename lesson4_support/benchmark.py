@@ -228,14 +228,18 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
     device = torch.device(device)
     caught: list[str] = []
     options = dict(batch_size=batch_size, seed=seed, max_batches=max_batches)
+
+    def model():  # the same starting weights for every way
+        return torch_models.make_mlp(n_hidden=HIDDEN, seed=seed)
+
     if warmup_batches:
-        dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
-    written = dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, num_workers=workers, caught=caught, **options)
-    one_process = dataloader_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), dataset, device, **options)
+        dataloader_epoch(model(), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
+    written = dataloader_epoch(model(), dataset, device, num_workers=workers, caught=caught, **options)
+    one_process = dataloader_epoch(model(), dataset, device, **options)
     x, y, conversion = to_device_tensors(images, labels, device)
     if warmup_batches:
-        optimized_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), x, y, batch_size=batch_size, max_batches=warmup_batches)
-    optimized = optimized_epoch(torch_models.make_mlp(n_hidden=HIDDEN, seed=seed), x, y, **options)
+        optimized_epoch(model(), x, y, batch_size=batch_size, max_batches=warmup_batches)
+    optimized = optimized_epoch(model(), x, y, **options)
     if not written.images == one_process.images == optimized.images:  # pragma: no cover - same batches
         raise RuntimeError(f"the loops saw different numbers of images ({written.images}, "
                            f"{one_process.images}, {optimized.images})")

@@ -10,8 +10,7 @@ what supports it:
 * :func:`sliding_kernel_gif`, the animation of a kernel sliding over an image while the
   feature map fills in;
 * :func:`plot_kernel`, :func:`plot_feature_map`, :func:`plot_filter_gallery` and
-  :func:`plot_response_overlay`, the figures of kernels and what they respond to, and
-  :func:`padding_stride_figure`, the picture of padding and stride.
+  :func:`plot_response_overlay`, the figures of kernels and what they respond to.
 
 Like PyTorch and TensorFlow, "convolution" here means cross-correlation: the kernel is laid
 on the image as it is, without flipping it first.
@@ -255,66 +254,6 @@ def plot_response_overlay(image, response, ax=None, *, title: str | None = None,
     if title:
         ax.set_title(title)
     return ax
-
-
-def padding_stride_figure(size: int = 5, kernel_size: int = 3, settings=((0, 1), (1, 1), (1, 2))):
-    """Where a kernel sits on a padded input, and how big the output is, for each setting.
-
-    One panel per ``(padding, stride)`` pair: the ``size`` × ``size`` input (blue) inside its
-    frame of zeros (grey), the kernel's first two positions along the top row (orange, then
-    green, dashed), and below it the output grid whose side :func:`output_size` gives, with the
-    two cells those positions produce in the same colours.
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    size = check_int(size, "size", 2, 12)
-    kernel_size = check_int(kernel_size, "kernel_size", 1, size)
-    settings = [(check_int(p, "padding", 0, 3), check_int(s, "stride", 1, 4)) for p, s in settings]
-    if not settings:
-        raise ValueError("settings must hold at least one (padding, stride) pair")
-    widest = max(size + 2 * padding for padding, _ in settings)
-    tallest_output = max(output_size(size, kernel_size, s, p) for p, s in settings)
-    gap, drop = 2.0, widest + 1.6
-    first, second = PALETTE[1], PALETTE[2]
-    fig, ax = plt.subplots(figsize=(3.2 * len(settings), 1.0 + 0.36 * (drop + tallest_output + 1.6)))
-
-    def cell(x, y, face, edge="0.45", text=""):
-        ax.add_patch(Rectangle((x, y), 1, 1, facecolor=face, edgecolor=edge, linewidth=0.8))
-        if text:
-            ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=8, color="0.45")
-
-    def outline(x, y, side, color, style):
-        inset = 0.08 if style == "-" else 0.16
-        ax.add_patch(Rectangle((x + inset, y + inset), side - 2 * inset, side - 2 * inset, fill=False,
-                               edgecolor=color, linewidth=2.6, linestyle=style, zorder=4))
-
-    for panel, (padding, stride) in enumerate(settings):
-        padded, out = size + 2 * padding, output_size(size, kernel_size, stride, padding)
-        centre = panel * (widest + gap) + widest / 2
-        left, out_left = centre - padded / 2, centre - out / 2
-        for row in range(padded):
-            for col in range(padded):
-                inside = padding <= row < padding + size and padding <= col < padding + size
-                cell(left + col, -row - 1, "#D6EAF8" if inside else "#EDEDED", text="" if inside else "0")
-        outline(left, -kernel_size, kernel_size, first, "-")
-        if out > 1:
-            outline(left + stride, -kernel_size, kernel_size, second, "--")
-        for row in range(out):
-            for col in range(out):
-                face = first if (row, col) == (0, 0) else second if (row, col) == (0, 1) else "#FCEBCB"
-                cell(out_left + col, -drop - row - 1, face)
-        ax.text(centre, 0.7, f"padding {padding}, stride {stride}", ha="center", va="bottom", fontsize=12)
-        ax.text(centre, -drop - out - 0.6, f"{size}×{size} → {out}×{out}", ha="center", va="top",
-                fontsize=12)
-        ax.annotate("", xy=(centre, -drop + 0.2), xytext=(centre, -padded - 0.2),
-                    arrowprops=dict(arrowstyle="-|>", color="0.45", lw=1.3))
-    ax.set_xlim(-0.3, len(settings) * (widest + gap) - gap + 0.3)
-    ax.set_ylim(-drop - tallest_output - 1.9, 1.8)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
-    return fig
 
 
 # --------------------------------------------------------------------------- animation

@@ -1,5 +1,5 @@
 """The lesson's diagrams, drawn in code with Matplotlib: networks, perceptrons, the
-backpropagation graph, a CNN's tensors, and recurrent cells.
+backpropagation graph, padding and stride, a CNN's tensors, and recurrent cells.
 
 Each function returns a new Matplotlib ``Figure``; a chapter shows it and writes it to the
 media folder with :func:`lesson4_support.figures.save_figure`.  The drawings use only the
@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from .checks import check_int
+from .convolution import output_size
 from .figures import PALETTE
 
 #: Fill and edge colours per kind of node.
@@ -212,6 +213,62 @@ def perceptron_diagram(n_inputs: int = 3, *, simplified: bool = False):
     return fig
 
 
+def padding_stride_diagram(size: int = 5, kernel_size: int = 3, settings=((0, 1), (1, 1), (1, 2))):
+    """Where a kernel sits on a padded input, and how big the output is, for each setting.
+
+    One panel per ``(padding, stride)`` pair: the ``size`` × ``size`` input (blue) inside its
+    frame of zeros (grey), the kernel's first two positions along the top row (orange, then
+    green, dashed), and below it the output grid whose side
+    :func:`lesson4_support.convolution.output_size` gives, with the two cells those positions
+    produce in the same colours.
+    """
+    from matplotlib.patches import Rectangle
+
+    size = check_int(size, "size", 2, 12)
+    kernel_size = check_int(kernel_size, "kernel_size", 1, size)
+    settings = [(check_int(p, "padding", 0, 3), check_int(s, "stride", 1, 4)) for p, s in settings]
+    if not settings:
+        raise ValueError("settings must hold at least one (padding, stride) pair")
+    widest = max(size + 2 * padding for padding, _ in settings)
+    tallest_output = max(output_size(size, kernel_size, s, p) for p, s in settings)
+    gap, drop = 2.0, widest + 1.6
+    first, second = PALETTE[1], PALETTE[2]
+    fig, ax = _canvas(3.2 * len(settings), 1.0 + 0.36 * (drop + tallest_output + 1.6),
+                      (-0.3, len(settings) * (widest + gap) - gap + 0.3), (-drop - tallest_output - 1.9, 1.8))
+
+    def cell(x, y, face, text=""):
+        ax.add_patch(Rectangle((x, y), 1, 1, facecolor=face, edgecolor="0.45", linewidth=0.8))
+        if text:
+            ax.text(x + 0.5, y + 0.5, text, ha="center", va="center", fontsize=8, color="0.45")
+
+    def outline(x, color, style):
+        inset = 0.08 if style == "-" else 0.16
+        ax.add_patch(Rectangle((x + inset, -kernel_size + inset), kernel_size - 2 * inset,
+                               kernel_size - 2 * inset, fill=False, edgecolor=color, linewidth=2.6,
+                               linestyle=style, zorder=4))
+
+    for panel, (padding, stride) in enumerate(settings):
+        padded, out = size + 2 * padding, output_size(size, kernel_size, stride, padding)
+        centre = panel * (widest + gap) + widest / 2
+        left, out_left = centre - padded / 2, centre - out / 2
+        for row in range(padded):
+            for col in range(padded):
+                inside = padding <= row < padding + size and padding <= col < padding + size
+                cell(left + col, -row - 1, _INPUT[0] if inside else "#EDEDED", text="" if inside else "0")
+        outline(left, first, "-")
+        if out > 1:
+            outline(left + stride, second, "--")
+        for row in range(out):
+            for col in range(out):
+                face = first if (row, col) == (0, 0) else second if (row, col) == (0, 1) else _HIDDEN[0]
+                cell(out_left + col, -drop - row - 1, face)
+        ax.text(centre, 0.7, f"padding {padding}, stride {stride}", ha="center", va="bottom", fontsize=12)
+        ax.text(centre, -drop - out - 0.6, f"{size}×{size} → {out}×{out}", ha="center", va="top",
+                fontsize=12)
+        _arrow(ax, (centre, -padded - 0.2), (centre, -drop + 0.2), shrink_start=0, shrink_end=0)
+    return fig
+
+
 def feature_map_diagram(stages: Sequence[tuple[str, Sequence[int]]]):
     """Draw a network as the tensors it passes along, left to right.
 
@@ -244,7 +301,7 @@ def feature_map_diagram(stages: Sequence[tuple[str, Sequence[int]]]):
     for index, ((name, _), shape, left, width) in enumerate(zip(stages, shapes, lefts, widths)):
         colors = _INPUT if index == 0 else _OUTPUT if index == len(stages) - 1 else _HIDDEN
         if len(shape) == 3:
-            side = 0.6 + 2.2 * shape[1] / tallest
+            side = width - 0.14 * (_sheet_count(shape[0]) - 1)
             for sheet in range(_sheet_count(shape[0])):
                 offset = 0.14 * sheet
                 ax.add_patch(_rectangle((left + offset, -side / 2 + offset - 0.2), side, side, colors))

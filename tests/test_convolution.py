@@ -188,31 +188,3 @@ def test_plot_helpers_draw_and_validate():
     with pytest.raises(ValueError, match="2-D"):
         convolution.plot_kernel(np.zeros(3))
     plt.close("all")
-
-
-def test_padding_stride_figure_draws_every_input_and_output_cell(saved_twice):
-    from matplotlib.patches import Rectangle
-
-    settings = [(0, 1), (1, 1), (1, 2), (2, 3)]
-    fig = convolution.padding_stride_figure(size=5, kernel_size=3, settings=settings)
-    cells = sum(isinstance(p, Rectangle) and p.get_width() == 1 and p.fill for p in fig.axes[0].patches)
-    outlines = sum(isinstance(p, Rectangle) and not p.fill for p in fig.axes[0].patches)
-    expected_cells = sum((5 + 2 * p) ** 2 + convolution.output_size(5, 3, s, p) ** 2 for p, s in settings)
-    assert cells == expected_cells
-    assert outlines == 2 * len(settings)  # the first two kernel positions of every panel
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert "5×5 → 3×3" in texts and "5×5 → 5×5" in texts and "padding 2, stride 3" in texts
-    plt.close(fig)
-    first, second = saved_twice(lambda: convolution.padding_stride_figure(), "conv_padding_stride.png")
-    assert first == second
-
-
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(kernel_size=6), "kernel_size must be an integer from 1 to 5"),
-    (dict(settings=[(4, 1)]), "padding must be an integer from 0 to 3"),
-    (dict(settings=[(1, 0)]), "stride must be an integer from 1 to 4"),
-    (dict(settings=[]), "at least one"),
-])
-def test_padding_stride_figure_rejects_bad_settings(kwargs, words):
-    with pytest.raises(ValueError, match=words):
-        convolution.padding_stride_figure(**kwargs)

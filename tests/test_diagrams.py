@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from lesson4_support import diagrams, figures
+from lesson4_support.convolution import output_size
 
 
 def count_circles(fig):
@@ -164,3 +165,31 @@ def test_computation_graph_draws_the_backward_pass_only_when_asked():
     assert "$p(1-p)$" in labels(with_backward) and "$p(1-p)$" not in labels(forward_only)
     assert {"$W_1$", "$L$", "$x$"} <= labels(forward_only)
     plt.close("all")
+
+
+def test_padding_stride_diagram_draws_every_input_and_output_cell(saved_twice):
+    from matplotlib.patches import Rectangle
+
+    settings = [(0, 1), (1, 1), (1, 2), (2, 3)]
+    fig = diagrams.padding_stride_diagram(size=5, kernel_size=3, settings=settings)
+    cells = sum(isinstance(p, Rectangle) and p.get_width() == 1 and p.fill for p in fig.axes[0].patches)
+    outlines = sum(isinstance(p, Rectangle) and not p.fill for p in fig.axes[0].patches)
+    expected_cells = sum((5 + 2 * p) ** 2 + output_size(5, 3, s, p) ** 2 for p, s in settings)
+    assert cells == expected_cells
+    assert outlines == 2 * len(settings)  # the first two kernel positions of every panel
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "5×5 → 3×3" in texts and "5×5 → 5×5" in texts and "padding 2, stride 3" in texts
+    plt.close(fig)
+    first, second = saved_twice(lambda: diagrams.padding_stride_diagram(), "conv_padding_stride.png")
+    assert first == second
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(kernel_size=6), "kernel_size must be an integer from 1 to 5"),
+    (dict(settings=[(4, 1)]), "padding must be an integer from 0 to 3"),
+    (dict(settings=[(1, 0)]), "stride must be an integer from 1 to 4"),
+    (dict(settings=[]), "at least one"),
+])
+def test_padding_stride_diagram_rejects_bad_settings(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        diagrams.padding_stride_diagram(**kwargs)
