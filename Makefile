@@ -53,7 +53,7 @@ unit: $(STAMP)
 
 # One MNIST epoch the original notebook's way (with and without workers) and the optimized way, on CPU and CUDA.
 benchmark: $(STAMP)
-	$(BIN)/python -m lesson4_support.benchmark
+	$(BIN)/python -m lesson4_support.benchmark_cli
 
 # Re-execute every chapter and store its text outputs in the .ipynb pair.
 notebooks: $(STAMP)

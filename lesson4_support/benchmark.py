@@ -1,7 +1,7 @@
 """How much faster is the optimized loop?  One epoch each way, timed side by side.
 
-    python -m lesson4_support.benchmark            # CPU, and CUDA when present
-    python -m lesson4_support.benchmark --device cpu
+Chapter 09 calls :func:`compare` on its own data; ``python -m lesson4_support.benchmark_cli``
+(see :mod:`lesson4_support.benchmark_cli`) runs it on the machine at hand.
 
 All three ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
 50,000 training images (the lesson's split), 64 images per batch, for one epoch, and keep
@@ -26,15 +26,13 @@ section times one training step of the same network run eagerly and compiled wit
 
 from __future__ import annotations
 
-import argparse
-import sys
 import warnings
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from . import runtime, torch_models, training
+from . import runtime, torch_models, torch_training
 from .checks import check_int
 
 BATCH_SIZE = 64
@@ -106,7 +104,7 @@ def dataloader_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr
         warnings.simplefilter("always")
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=num_workers,
                             pin_memory=device.type == "cuda", generator=torch.Generator().manual_seed(seed))
-        with training.Timer(device) as timer:
+        with torch_training.Timer(device) as timer:
             for number, (images, labels) in enumerate(loader, start=1):
                 images, labels = images.to(device), labels.to(device)
                 loss = loss_function(model(images), labels)
@@ -130,7 +128,7 @@ def to_device_tensors(images: np.ndarray, labels: np.ndarray, device):
     """Convert uint8 images once (scale, standardize) into tensors on ``device``; also returns seconds."""
     from .datasets import torch_tensors
 
-    with training.Timer(device) as timer:
+    with torch_training.Timer(device) as timer:
         x, y = torch_tensors(images, labels, device)
     return x, y, timer.seconds
 
@@ -152,7 +150,7 @@ def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LE
     loss_function = torch.nn.CrossEntropyLoss()
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(device)
     seen, loss_sum = 0, torch.zeros((), device=device)
-    with training.Timer(device) as timer:
+    with torch_training.Timer(device) as timer:
         for number, start in enumerate(range(0, len(x), batch_size), start=1):
             batch = order[start:start + batch_size]
             loss = loss_function(model(x[batch]), y[batch])
@@ -197,7 +195,7 @@ class EpochTimes:
     @property
     def samples_per_second(self) -> float:
         """Training images per second in the optimized loop."""
-        return training.per_second(self.samples, self.optimized_seconds)
+        return torch_training.per_second(self.samples, self.optimized_seconds)
 
 
 def usable_cores() -> int:
@@ -248,7 +246,7 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
 
 
 def format_table(rows: list[EpochTimes]) -> str:
-    """The side-by-side table ``main`` prints, with any warnings the workers' loader raised."""
+    """The side-by-side table the command line prints, with any warnings the workers' loader raised."""
     if not rows:
         raise ValueError("no timings to format")
     header = (f"{'device':<28} {'DataLoader loop':>14} {'one process':>12} {'optimized':>10} "
@@ -300,50 +298,3 @@ def format_steps(times) -> str:
     return (f"TensorFlow step on {runtime.tf_device()}: eager {times.eager * 1e3:.2f} ms, "
             f"tf.function {times.compiled * 1e3:.2f} ms ({times.ratio:.1f}x faster, "
             f"fastest of several rounds of {times.steps} steps)")
-
-
-# --------------------------------------------------------------------------- entry point
-
-
-def default_devices() -> list[str]:
-    """CPU, plus CUDA when PyTorch sees a GPU."""
-    import torch
-
-    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time one MNIST epoch the original notebook's way and the optimized way.")
-    parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N or mps (repeatable; "
-                        "default: cpu, plus cuda when present)")
-    parser.add_argument("--no-tensorflow", action="store_true", help="skip the TensorFlow step timing")
-    parser.add_argument("--max-batches", type=int, default=None, help="shorten each epoch (quick checks)")
-    args = parser.parse_args(argv)
-
-    from . import datasets
-
-    runtime.quiet_frameworks()
-    devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
-    mnist = datasets.load_mnist(verbose=False)
-    dataset = per_image_dataset(mnist.root, mnist.train_indices)
-    print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
-          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way, "
-          f"{usable_cores()} CPU cores", flush=True)
-    rows = []
-    for device in devices:
-        rows.append(compare(device, dataset, mnist.train_images, mnist.train_labels, max_batches=args.max_batches))
-        print(f"  timed {rows[-1].device}", flush=True)
-    print()
-    print("PyTorch, seconds per epoch")
-    print(format_table(rows))
-    print()
-    if args.no_tensorflow:
-        print("TensorFlow: skipped (--no-tensorflow)")
-    else:
-        steps = tensorflow_step_times(mnist.train_images, mnist.train_labels)
-        print(format_steps(steps) if steps is not None else "TensorFlow: not installed, step timing skipped")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,10 @@
-"""Convolution plumbing: output-size arithmetic, a reference convolution and its pictures.
+"""Convolution plumbing: output-size arithmetic and the pictures of kernels and feature maps.
 
 The chapter on convolution writes its own small, readable convolution; this module holds
 what supports it:
 
 * :func:`output_size` and :func:`output_shape`, the arithmetic that says how big a feature
   map is, with every argument checked;
-* :func:`conv2d_reference`, a vectorized from-scratch convolution (batches, channels,
-  stride, padding, dilation) that the unit tests compare with PyTorch;
 * :func:`sliding_kernel_gif`, the animation of a kernel sliding over an image while the
   feature map fills in;
 * :func:`plot_kernel`, :func:`plot_feature_map`, :func:`plot_filter_gallery` and
@@ -77,64 +75,6 @@ def output_shape(input_shape, kernel_size, stride=1, padding=0, dilation=1) -> t
         _pair(padding, "padding", 0), _pair(dilation, "dilation", 1),
     )
     return tuple(output_size(input_shape[a], kernel[a], step[a], pad[a], dil[a]) for a in (0, 1))
-
-
-# --------------------------------------------------------------------------- reference convolution
-
-
-def conv2d_reference(images, kernels, bias=None, stride=1, padding=0, dilation=1) -> np.ndarray:
-    """A from-scratch 2-D convolution (cross-correlation) in NumPy, computed in float64.
-
-    Shapes follow ``torch.nn.functional.conv2d``: ``images`` is ``(N, C, H, W)`` and
-    ``kernels`` is ``(out_channels, C, kh, kw)``; the result is ``(N, out_channels, H', W')``.
-    For convenience a single ``(H, W)`` image with a single ``(kh, kw)`` kernel gives an
-    ``(H', W')`` map.  ``bias`` is ``None`` or one number per output channel.
-
-    Rather than visiting every output cell, it visits every kernel cell ``(a, b)``: the
-    input cells that meet kernel cell ``(a, b)`` across all output positions form one
-    strided slice, which is weighted and added to the output in one step.
-    """
-    images = np.asarray(images)
-    kernels = np.asarray(kernels)
-    for name, array in (("images", images), ("kernels", kernels)):
-        if not np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.complexfloating):
-            raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    single = images.ndim == 2 and kernels.ndim == 2
-    if single:
-        images, kernels = images[None, None], kernels[None, None]
-    if images.ndim != 4:
-        raise ValueError(f"images must be (H, W) or (N, C, H, W), got shape {images.shape}")
-    if kernels.ndim != 4:
-        raise ValueError(f"kernels must be (kh, kw) or (out_channels, C, kh, kw), got shape {kernels.shape}")
-    if images.shape[1] != kernels.shape[1]:
-        raise ValueError(
-            f"images have {images.shape[1]} channels but kernels expect {kernels.shape[1]} "
-            f"(images {images.shape}, kernels {kernels.shape})"
-        )
-    if images.shape[1] == 0 or kernels.shape[0] == 0:
-        raise ValueError(f"images and kernels need at least one input channel and one output channel "
-                         f"(images {images.shape}, kernels {kernels.shape})")
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0), _pair(dilation, "dilation", 1)
-    out_channels, _, kh, kw = kernels.shape
-    out_h, out_w = output_shape(images.shape[2:], (kh, kw), (sh, sw), (ph, pw), (dh, dw))
-    if bias is not None:
-        bias = np.asarray(bias, dtype=np.float64)
-        if bias.shape != (out_channels,):
-            raise ValueError(f"bias must hold one number per output channel ({out_channels},), got shape {bias.shape}")
-        if not np.all(np.isfinite(bias)):
-            raise ValueError("bias contains NaN or infinite values")
-
-    x = np.pad(images.astype(np.float64), ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    w = kernels.astype(np.float64)
-    out = np.zeros((len(x), out_channels, out_h, out_w))
-    for a in range(kh):
-        for b in range(kw):
-            top, left = a * dh, b * dw
-            window = x[:, :, top: top + sh * (out_h - 1) + 1: sh, left: left + sw * (out_w - 1) + 1: sw]
-            out += np.einsum("nchw,oc->nohw", window, w[:, :, a, b])
-    if bias is not None:
-        out += bias[None, :, None, None]
-    return out[0, 0] if single else out
 
 
 # --------------------------------------------------------------------------- pictures

@@ -10,8 +10,9 @@ chapter, where the reader sees it.  This module holds what would only distract t
   timing it outside the chapter, and :func:`time_tf_steps` measures seconds per training
   step run eagerly and compiled with ``tf.function``;
 * :class:`EpochLogger` is a Keras callback that prints one plain line per epoch, to use
-  with ``fit(..., verbose=0)`` instead of Keras's progress bar; the line is the same
-  :func:`lesson4_support.training.epoch_line` the PyTorch loops print.
+  with ``fit(..., verbose=0)`` instead of Keras's progress bar.  Its line is
+  :func:`epoch_line`, imported from :mod:`lesson4_support.torch_training` so that the
+  Keras loops and the PyTorch loops print their epochs the same way.
 
 Importing this module imports TensorFlow, quietly (see ``runtime.import_torchvision_first``).
 """
@@ -28,7 +29,7 @@ import numpy as np
 from . import runtime
 from .checks import check_int
 from .datasets import MNIST_MEAN, MNIST_STD
-from .training import epoch_line
+from .torch_training import epoch_line
 
 
 tf = runtime.import_tensorflow()  # quietly, and after torchvision
@@ -207,7 +208,7 @@ def time_tf_steps(step: Callable, batches: Iterable, *, steps: int = 20, repeats
 
 
 class EpochLogger(keras.callbacks.Callback):
-    """Print one :func:`lesson4_support.training.epoch_line` per epoch; use with ``fit(..., verbose=0)``.
+    """Print one :func:`lesson4_support.torch_training.epoch_line` per epoch; use with ``fit(..., verbose=0)``.
 
     Keras's progress bar rewrites one line of the terminal many times a second, which
     leaves a mess of control characters in a saved notebook.  This callback writes a

@@ -2,8 +2,8 @@
 
 The chapter writes its own recurrent loop; this module holds what would only distract
 from it: moving one set of weights between the from-scratch form and ``torch.nn.RNN`` or
-Keras's ``SimpleRNN``, a reference forward pass the unit tests compare against the
-library, and the measurement of gradient norms through time.
+Keras's ``SimpleRNN``, and the measurement of gradient norms through time.  (The unit
+tests check the weight copying against a from-scratch forward pass of their own.)
 
 The from-scratch form of a single-layer tanh RNN is a dict of three NumPy arrays::
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import check_int
 
 PARAM_NAMES = ("W_xh", "W_hh", "b")
 
@@ -106,39 +105,6 @@ def keras_weights(params) -> list[np.ndarray]:
     """
     check_params(params)
     return [np.asarray(params["W_xh"]).T.copy(), np.asarray(params["W_hh"]).T.copy(), np.asarray(params["b"]).copy()]
-
-
-# --------------------------------------------------------------------------- reference forward
-
-
-def reference_forward(x, params, h0=None) -> tuple[np.ndarray, np.ndarray]:
-    """A from-scratch tanh RNN over a batch of sequences, for tests.
-
-    ``x`` has shape ``(batch, steps, inputs)``; returns every hidden state
-    ``(batch, steps, hidden)`` and the last one ``(batch, hidden)``, computed in float64.
-    """
-    n_inputs, n_hidden = check_params(params)
-    x = np.asarray(x)
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (batch, steps, inputs), got shape {x.shape}")
-    if x.shape[2] != n_inputs:
-        raise ValueError(f"x has {x.shape[2]} features per step but the weights expect {n_inputs}")
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"x needs at least one sequence and one step, got shape {x.shape}")
-    if not np.issubdtype(x.dtype, np.number) or not np.all(np.isfinite(x)):
-        raise ValueError("x must hold finite numbers")
-    W_xh, W_hh, b = (np.asarray(params[name], dtype=np.float64) for name in PARAM_NAMES)
-    if h0 is None:
-        h = np.zeros((x.shape[0], n_hidden))
-    else:
-        h = np.asarray(h0, dtype=np.float64)
-        if h.shape != (x.shape[0], n_hidden):
-            raise ValueError(f"h0 must have shape (batch, hidden) = {(x.shape[0], n_hidden)}, got {h.shape}")
-    states = np.empty((x.shape[0], x.shape[1], n_hidden))
-    for t in range(x.shape[1]):
-        h = np.tanh(x[:, t].astype(np.float64) @ W_xh.T + h @ W_hh.T + b)
-        states[:, t] = h
-    return states, h
 
 
 # --------------------------------------------------------------------------- gradients through time

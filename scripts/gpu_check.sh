@@ -89,7 +89,7 @@ fi
 
 echo
 echo "== benchmark"
-"$PY" -m lesson4_support.benchmark || status=1
+"$PY" -m lesson4_support.benchmark_cli || status=1
 
 echo
 if [ "$status" -eq 0 ]; then echo "GPU check passed"; else echo "GPU check FAILED"; fi

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from lesson4_support import backprop, convolution, datasets, figures, runtime, training
+from lesson4_support import backprop, convolution, datasets, figures, mnist_fetch, runtime, torch_training
 
 NAN, INF = float("nan"), float("inf")
 MNIST_LIKE = np.zeros((4, 28, 28), dtype=np.uint8)
@@ -70,16 +70,16 @@ CASES = {
                                                  TypeError, "seed"),
     "split_indices negative seed": (lambda: datasets.split_indices(10, 2, seed=-1), ValueError, "seed"),
     "split_indices n_val NaN": (lambda: datasets.split_indices(10, NAN), TypeError, "n_val"),
-    "md5sum chunk 0 (hashes nothing)": (lambda: datasets.md5sum(__file__, chunk=0), ValueError, "chunk"),
-    "md5sum chunk 2.5": (lambda: datasets.md5sum(__file__, chunk=2.5), TypeError, "chunk"),
-    "verify_raw_dir with no expected files": (lambda: datasets.verify_raw_dir(".", {}), ValueError, "expected"),
-    "check_file negative size": (lambda: datasets.check_file(__file__, -1, "0" * 32), ValueError, "size"),
-    "check_file NaN size": (lambda: datasets.check_file(__file__, NAN, "0" * 32), TypeError, "size"),
-    "check_file short md5": (lambda: datasets.check_file(__file__, 10, "abc"), ValueError, "md5"),
-    "ensure_mnist NaN timeout": (lambda: datasets.ensure_mnist(".", timeout=NAN, sources=[]), ValueError, "timeout"),
-    "ensure_mnist infinite deadline": (lambda: datasets.ensure_mnist(".", deadline=INF, sources=[]),
+    "md5sum chunk 0 (hashes nothing)": (lambda: mnist_fetch.md5sum(__file__, chunk=0), ValueError, "chunk"),
+    "md5sum chunk 2.5": (lambda: mnist_fetch.md5sum(__file__, chunk=2.5), TypeError, "chunk"),
+    "verify_raw_dir with no expected files": (lambda: mnist_fetch.verify_raw_dir(".", {}), ValueError, "expected"),
+    "check_file negative size": (lambda: mnist_fetch.check_file(__file__, -1, "0" * 32), ValueError, "size"),
+    "check_file NaN size": (lambda: mnist_fetch.check_file(__file__, NAN, "0" * 32), TypeError, "size"),
+    "check_file short md5": (lambda: mnist_fetch.check_file(__file__, 10, "abc"), ValueError, "md5"),
+    "ensure_mnist NaN timeout": (lambda: mnist_fetch.ensure_mnist(".", timeout=NAN, sources=[]), ValueError, "timeout"),
+    "ensure_mnist infinite deadline": (lambda: mnist_fetch.ensure_mnist(".", deadline=INF, sources=[]),
                                        ValueError, "deadline"),
-    "ensure_mnist source without a name": (lambda: datasets.ensure_mnist(".", sources=[print]),
+    "ensure_mnist source without a name": (lambda: mnist_fetch.ensure_mnist(".", sources=[print]),
                                            TypeError, "sources"),
     # ---- runtime
     "torch_device number": (lambda: runtime.torch_device(3), TypeError, "device"),
@@ -90,21 +90,21 @@ CASES = {
     "seed_everything negative": (lambda: runtime.seed_everything(-1), ValueError, "seed"),
     "glue name with a space": (lambda: runtime.glue("test accuracy", 1), ValueError, "identifiers"),
     # ---- training
-    "per_second infinite seconds": (lambda: training.per_second(10, INF), ValueError, "seconds"),
-    "per_second NaN seconds": (lambda: training.per_second(10, NAN), ValueError, "seconds"),
-    "per_second zero seconds": (lambda: training.per_second(10, 0), ValueError, "seconds"),
-    "per_second infinite count": (lambda: training.per_second(INF, 1), ValueError, "count"),
-    "per_second NaN count": (lambda: training.per_second(NAN, 1), ValueError, "count"),
-    "per_second text count": (lambda: training.per_second("10", 1), TypeError, "count"),
-    "epoch_line epoch 5 of 3": (lambda: training.epoch_line(5, 3, {"loss": 0.1}), ValueError, "epoch 5"),
-    "epoch_line epoch 0": (lambda: training.epoch_line(0, 3, {"loss": 0.1}), ValueError, "epoch"),
-    "epoch_line 2.5 epochs": (lambda: training.epoch_line(1, 2.5, {"loss": 0.1}), TypeError, "n_epochs"),
-    "epoch_line NaN seconds": (lambda: training.epoch_line(1, 3, {}, NAN), ValueError, "seconds"),
-    "epoch_line negative seconds": (lambda: training.epoch_line(1, 3, {}, -1.0), ValueError, "seconds"),
-    "epoch_line metrics as a list": (lambda: training.epoch_line(1, 3, [0.1]), TypeError, "metrics"),
-    "EpochProgress 0 batches": (lambda: training.EpochProgress(1, 0), ValueError, "n_batches"),
+    "per_second infinite seconds": (lambda: torch_training.per_second(10, INF), ValueError, "seconds"),
+    "per_second NaN seconds": (lambda: torch_training.per_second(10, NAN), ValueError, "seconds"),
+    "per_second zero seconds": (lambda: torch_training.per_second(10, 0), ValueError, "seconds"),
+    "per_second infinite count": (lambda: torch_training.per_second(INF, 1), ValueError, "count"),
+    "per_second NaN count": (lambda: torch_training.per_second(NAN, 1), ValueError, "count"),
+    "per_second text count": (lambda: torch_training.per_second("10", 1), TypeError, "count"),
+    "epoch_line epoch 5 of 3": (lambda: torch_training.epoch_line(5, 3, {"loss": 0.1}), ValueError, "epoch 5"),
+    "epoch_line epoch 0": (lambda: torch_training.epoch_line(0, 3, {"loss": 0.1}), ValueError, "epoch"),
+    "epoch_line 2.5 epochs": (lambda: torch_training.epoch_line(1, 2.5, {"loss": 0.1}), TypeError, "n_epochs"),
+    "epoch_line NaN seconds": (lambda: torch_training.epoch_line(1, 3, {}, NAN), ValueError, "seconds"),
+    "epoch_line negative seconds": (lambda: torch_training.epoch_line(1, 3, {}, -1.0), ValueError, "seconds"),
+    "epoch_line metrics as a list": (lambda: torch_training.epoch_line(1, 3, [0.1]), TypeError, "metrics"),
+    "EpochProgress 0 batches": (lambda: torch_training.EpochProgress(1, 0), ValueError, "n_batches"),
     "EpochProgress.end_epoch NaN seconds": (
-        lambda: training.EpochProgress(2, 2, live=False, stream=open(__import__("os").devnull, "w"))
+        lambda: torch_training.EpochProgress(2, 2, live=False, stream=open(__import__("os").devnull, "w"))
         .end_epoch(1, seconds=NAN), ValueError, "seconds"),
     # ---- backprop
     "two_layer_gradients NaN bias": (lambda: backprop.two_layer_gradients(**network(b1=np.array([NAN, 0.0]))),
@@ -184,19 +184,6 @@ CASES = {
     "output_size negative padding": (lambda: convolution.output_size(5, 3, padding=-1), ValueError, "padding"),
     "output_size stride 0": (lambda: convolution.output_size(5, 3, stride=0), ValueError, "stride"),
     "output_shape three numbers": (lambda: convolution.output_shape((5, 5, 5), 3), ValueError, "input_shape"),
-    "conv2d_reference text image": (lambda: convolution.conv2d_reference(np.array([["a"]]), np.ones((1, 1))),
-                                    TypeError, "images"),
-    "conv2d_reference complex kernel": (lambda: convolution.conv2d_reference(np.ones((3, 3)), np.ones((2, 2)) * 1j),
-                                        TypeError, "kernels"),
-    "conv2d_reference channel mismatch": (
-        lambda: convolution.conv2d_reference(np.ones((1, 2, 4, 4)), np.ones((1, 3, 2, 2))), ValueError, "channels"),
-    "conv2d_reference no channels": (
-        lambda: convolution.conv2d_reference(np.ones((1, 0, 4, 4)), np.ones((1, 0, 2, 2))), ValueError, "channel"),
-    "conv2d_reference NaN bias": (lambda: convolution.conv2d_reference(np.ones((1, 1, 4, 4)), np.ones((1, 1, 2, 2)),
-                                                                       bias=[NAN]), ValueError, "bias"),
-    "conv2d_reference bias of the wrong length": (
-        lambda: convolution.conv2d_reference(np.ones((1, 1, 4, 4)), np.ones((2, 1, 2, 2)), bias=[1.0]),
-        ValueError, "bias"),
     "plot_kernel NaN": (lambda: convolution.plot_kernel(np.array([[NAN, 1.0]])), ValueError, "NaN"),
     "plot_kernel empty": (lambda: convolution.plot_kernel(np.zeros((0, 3))), ValueError, "non-empty"),
     "plot_feature_map 3-D": (lambda: convolution.plot_feature_map(np.zeros((2, 2, 2))), ValueError, "2-D"),

@@ -1,4 +1,4 @@
-"""Training plumbing: an epoch progress line and a timer.
+"""PyTorch training plumbing: an epoch progress line and a timer.
 
 The training loops, their records and their stopping rules are written in the chapters,
 where the reader can see them.  What lives here is what would only distract from them:

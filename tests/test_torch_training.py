@@ -1,4 +1,4 @@
-"""Tests for lesson4_support.training: the progress line and the timer."""
+"""Tests for lesson4_support.torch_training: the progress line and the timer."""
 
 import io
 import math
@@ -7,7 +7,7 @@ import re
 import pytest
 import torch
 
-from lesson4_support import training
+from lesson4_support import torch_training
 
 
 # --------------------------------------------------------------------------- EpochProgress
@@ -20,7 +20,7 @@ def resolve_carriage_returns(text: str) -> str:
 
 def test_live_progress_leaves_one_clean_line_per_epoch():
     stream = io.StringIO()
-    progress = training.EpochProgress(2, 10, steps=5, live=True, stream=stream)
+    progress = torch_training.EpochProgress(2, 10, steps=5, live=True, stream=stream)
     for epoch in (1, 2):
         for batch in range(1, 11):
             progress.update(epoch, batch)
@@ -35,7 +35,7 @@ def test_live_progress_leaves_one_clean_line_per_epoch():
 
 def test_progress_updates_are_deterministic_steps():
     stream = io.StringIO()
-    progress = training.EpochProgress(1, 100, steps=4, live=True, stream=stream)
+    progress = torch_training.EpochProgress(1, 100, steps=4, live=True, stream=stream)
     for batch in range(1, 101):
         progress.update(1, batch)
     assert stream.getvalue().count("\r") == 5  # 0% (first batch), 25%, 50%, 75%, 100%
@@ -43,7 +43,7 @@ def test_progress_updates_are_deterministic_steps():
 
 def test_progress_when_not_live_writes_only_summaries():
     stream = io.StringIO()
-    progress = training.EpochProgress(3, 5, live=False, stream=stream)
+    progress = torch_training.EpochProgress(3, 5, live=False, stream=stream)
     for batch in progress.track(range(5), epoch=1):
         pass
     progress.end_epoch(1, val_accuracy=0.97)
@@ -68,7 +68,7 @@ def test_progress_in_jupyter_redraws_one_display_and_ends_on_the_header(monkeypa
     monkeypatch.setattr(training, "_in_jupyter", lambda: True)
     monkeypatch.setattr(IPython.display, "display", fake_display)
     stream = io.StringIO()
-    progress = training.EpochProgress(2, 4, steps=2, stream=stream, header="fitting")
+    progress = torch_training.EpochProgress(2, 4, steps=2, stream=stream, header="fitting")
     assert progress.mode == "display"
     for epoch in (1, 2):
         for batch in range(1, 5):
@@ -80,15 +80,15 @@ def test_progress_in_jupyter_redraws_one_display_and_ends_on_the_header(monkeypa
 
 
 def test_progress_defaults_to_not_live_for_a_plain_stream():
-    assert training.EpochProgress(1, 1, stream=io.StringIO()).live is False
+    assert torch_training.EpochProgress(1, 1, stream=io.StringIO()).live is False
 
 
 def test_progress_rejects_bad_arguments():
     with pytest.raises(ValueError, match="n_epochs"):
-        training.EpochProgress(0, 10)
+        torch_training.EpochProgress(0, 10)
     with pytest.raises(ValueError, match="n_batches"):
-        training.EpochProgress(3, 2.5)
-    progress = training.EpochProgress(2, 10, live=False, stream=io.StringIO())
+        torch_training.EpochProgress(3, 2.5)
+    progress = torch_training.EpochProgress(2, 10, live=False, stream=io.StringIO())
     with pytest.raises(ValueError, match="beyond"):
         progress.update(3, 1)
     with pytest.raises(ValueError, match="beyond"):
@@ -96,26 +96,26 @@ def test_progress_rejects_bad_arguments():
     with pytest.raises(TypeError, match="real number"):
         progress.end_epoch(1, loss="low")
     with pytest.raises(ValueError, match="single line"):
-        training.EpochProgress(1, 1, header="two\nlines")
+        torch_training.EpochProgress(1, 1, header="two\nlines")
 
 
 def test_epoch_line():
-    assert training.epoch_line(3, 10, {"loss": 0.123456}, 2.0) == "epoch  3/10  loss 0.1235  2.0 s"
+    assert torch_training.epoch_line(3, 10, {"loss": 0.123456}, 2.0) == "epoch  3/10  loss 0.1235  2.0 s"
 
 
 # --------------------------------------------------------------------------- timing
 
 
 def test_timer_measures_a_block_and_per_second():
-    with training.Timer("cpu") as timer:
+    with torch_training.Timer("cpu") as timer:
         sum(range(1000))
     assert 0 <= timer.seconds < 5
-    assert training.per_second(100, 2.0) == 50.0
+    assert torch_training.per_second(100, 2.0) == 50.0
     with pytest.raises(ValueError, match="positive"):
-        training.per_second(100, 0.0)
+        torch_training.per_second(100, 0.0)
     with pytest.raises(ValueError, match="negative"):
-        training.per_second(-1, 1.0)
+        torch_training.per_second(-1, 1.0)
 
 
 def test_timer_starts_as_nan():
-    assert math.isnan(training.Timer().seconds)
+    assert math.isnan(torch_training.Timer().seconds)
