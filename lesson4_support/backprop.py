@@ -16,33 +16,15 @@ import numpy as np
 PARAMETERS = ("W1", "b1", "W2", "b2")
 
 
-def _as_float_array(value, name: str, ndim: int) -> np.ndarray:
-    array = np.asarray(value)
-    if array.dtype == bool or not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
-        raise TypeError(f"{name} must hold real numbers, got dtype {array.dtype}")
-    array = array.astype(np.float64)
-    if array.ndim != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array, got shape {array.shape}")
-    if 0 in array.shape:
-        raise ValueError(f"{name} is empty (shape {array.shape}): {_SIZES[name]}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return array
-
-
-_SIZES = {
-    "x": "it needs at least one sample and one input feature",
-    "y": "it needs at least one sample and one output",
-    "W1": "it needs at least one input and one hidden unit",
-    "W2": "it needs at least one hidden unit and one output",
-    "b1": "it needs one number per hidden unit",
-    "b2": "it needs one number per output",
-}
-
-
 def _check_network(x, y, W1, b1, W2, b2):
-    x, y, W1, W2 = (_as_float_array(v, n, 2) for v, n in ((x, "x"), (y, "y"), (W1, "W1"), (W2, "W2")))
-    b1, b2 = _as_float_array(b1, "b1", 1), _as_float_array(b2, "b2", 1)
+    """The six arrays as float64, or an error naming the one whose shape does not fit.
+
+    NumPy would broadcast a wrong bias or target shape into a wrong answer without a word.
+    """
+    x, y, W1, b1, W2, b2 = (np.asarray(v).astype(np.float64) for v in (x, y, W1, b1, W2, b2))
+    for name, array in (("x", x), ("W1", W1), ("W2", W2)):
+        if array.ndim != 2:
+            raise ValueError(f"{name} must be a 2-D array, got shape {array.shape}")
     n, n_in = x.shape
     if W1.shape[0] != n_in:
         raise ValueError(f"W1 must have one row per input feature ({n_in}), got shape {W1.shape}")
@@ -54,7 +36,7 @@ def _check_network(x, y, W1, b1, W2, b2):
         raise ValueError(f"b2 must have shape {(W2.shape[1],)}, got {b2.shape}")
     if y.shape != (n, W2.shape[1]):
         raise ValueError(f"y must have shape {(n, W2.shape[1])} (one row per sample), got {y.shape}")
-    if np.any((y < 0) | (y > 1)):
+    if np.any((y < 0) | (y > 1)):  # labels such as -1/+1 or 0..9 give a loss that means nothing
         raise ValueError("y must hold targets between 0 and 1")
     return x, y, W1, b1, W2, b2
 

@@ -8,14 +8,11 @@ it, so a chapter decides the layout and the caption.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
-
-from .checks import check_int
 
 #: Okabe-Ito colours, in the order chapters use them.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -71,14 +68,6 @@ def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path
     """
     from . import runtime
 
-    if not hasattr(fig, "savefig"):
-        raise TypeError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a file name such as 'perceptron.png', got {type(name).__name__}: {name!r}")
-    if not name or "/" in name or "\\" in name:
-        raise ValueError(f"name must be a plain file name such as 'perceptron.png', got {name!r}")
-    if not name.endswith(".png"):
-        raise ValueError(f"save_figure writes PNG files; the name must end in .png, got {name!r}")
     target = Path(folder) if folder is not None else runtime.media_dir()
     target.mkdir(parents=True, exist_ok=True)
     path = target / name
@@ -97,8 +86,6 @@ def plot_function_and_derivative(x, values, derivative, name: str, ax=None):
             f"x, values and derivative must be 1-D and of equal length, got shapes "
             f"{x.shape}, {values.shape}, {derivative.shape}"
         )
-    if len(x) == 0:
-        raise ValueError("x, values and derivative are empty: there is no curve to draw")
     ax = get_axes(ax)
     ax.plot(x, values, color=PALETTE[0], lw=2.2, label=name)
     ax.plot(x, derivative, color=PALETTE[1], lw=1.8, ls="--", label="derivative")
@@ -118,18 +105,10 @@ def check_points(X, y=None):
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must be a 2-D array of shape (n_samples, 2), got shape {X.shape}")
-    if len(X) == 0:
-        raise ValueError("X is empty: there are no points to draw")
-    if not (np.issubdtype(X.dtype, np.integer) or np.issubdtype(X.dtype, np.floating)):
-        raise TypeError(f"X must hold real numbers, got dtype {X.dtype}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite coordinates, which would silently be left out of the plot")
     if y is not None:
         y = np.asarray(y)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(f"y must be 1-D with one label per row of X ({len(X)}), got shape {y.shape}")
-        if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
-            raise ValueError("y contains NaN or infinite labels")
     return X, y
 
 
@@ -149,11 +128,6 @@ def scatter_classes(X, y, ax=None, *, size: float = 28, alpha: float = 0.9):
 def grid_for(X, margin: float = 0.5, steps: int = 250):
     """A mesh covering the points plus a margin: returns ``(xx, yy, flat_points)``."""
     X, _ = check_points(X)
-    steps = check_int(steps, "steps", 2, 2000)  # 2000 x 2000 grid points is already more than a figure shows
-    if isinstance(margin, bool) or not isinstance(margin, (int, float, np.integer, np.floating)):
-        raise TypeError(f"margin must be a number, got {type(margin).__name__}: {margin!r}")
-    if not math.isfinite(margin) or margin < 0:
-        raise ValueError(f"margin must be a finite, non-negative number, got {margin}")
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], steps), np.linspace(lo[1], hi[1], steps))
     return xx, yy, np.c_[xx.ravel(), yy.ravel()]
@@ -193,16 +167,8 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
     score = _scores_function(model)
     if threshold is None:
         threshold = 0.5 if hasattr(model, "predict_proba") else 0.0
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)):
-        raise TypeError(f"threshold must be a number, got {type(threshold).__name__}: {threshold!r}")
-    if not math.isfinite(threshold):
-        raise ValueError(f"threshold must be a finite number, got {threshold}: no score would fall on both "
-                         "sides of it, so every point would land in one class")
     xx, yy, pts = grid_for(X, margin, steps)
     z = score(pts)
-    if np.issubdtype(z.dtype, np.number) and np.isnan(z).any():
-        raise ValueError(f"the model returned NaN scores for {int(np.isnan(z).sum())} grid points "
-                         "(has its training diverged?)")
     if z.ndim == 2 and z.shape[1] > 1:  # multi-class scores: colour by the arg-max
         if z.shape[0] != pts.shape[0]:
             raise ValueError(f"the model returned scores of shape {z.shape} for {pts.shape[0]} points")
@@ -234,19 +200,6 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
 # --------------------------------------------------------------------------- MNIST and training
 
 
-def _check_images(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[1] == 1:  # (N, 1, H, W) tensors with a channel dimension
-        images = images[:, 0]
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, height, width) or (n, 1, height, width), got {images.shape}")
-    if len(images) == 0:
-        raise ValueError("images is empty: there is nothing to draw")
-    if np.issubdtype(images.dtype, np.floating) and not np.all(np.isfinite(images)):
-        raise ValueError("images contain NaN or infinite pixels, which would be drawn as blank paper")
-    return images
-
-
 def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, cmap: str = "gray_r"):
     """Draw images in a grid, each with an optional title (its label, say); returns the figure.
 
@@ -255,11 +208,15 @@ def plot_digit_grid(images, titles=None, *, ncols: int = 8, size: float = 1.1, c
     """
     import matplotlib.pyplot as plt
 
-    images = _check_images(images)
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:  # (N, 1, H, W) tensors with a channel dimension
+        images = images[:, 0]
+    if images.ndim != 3:
+        raise ValueError(f"images must have shape (n, height, width) or (n, 1, height, width), got {images.shape}")
     n = len(images)
     if titles is not None and len(titles) != n:
         raise ValueError(f"got {len(titles)} titles for {n} images: pass one title per image")
-    ncols = min(check_int(ncols, "ncols"), n)
+    ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * (1.25 if titles else 1.0)),
                              squeeze=False)
@@ -279,18 +236,11 @@ def plot_class_counts(counts: dict, ax=None, *, class_names=None):
 
     ``counts`` maps a split name to an array of per-class counts (all of one length).
     """
-    if not isinstance(counts, dict) or not counts:
-        raise ValueError("counts must be a non-empty dict such as {'train': [...], 'test': [...]}")
     arrays = {name: np.asarray(values, dtype=float) for name, values in counts.items()}
-    lengths = {a.shape for a in arrays.values()}
-    if len(lengths) != 1 or next(iter(lengths)) == () or len(next(iter(lengths))) != 1:
+    shapes = {a.shape for a in arrays.values()}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 1:
         raise ValueError(f"every split needs a 1-D array of per-class counts of the same length, got shapes "
                          f"{ {k: a.shape for k, a in arrays.items()} }")
-    for split, values in arrays.items():
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"the counts of {split!r} contain NaN or infinite values")
-        if np.any(values < 0):
-            raise ValueError(f"the counts of {split!r} contain negative numbers; counts start at 0")
     n_classes = len(next(iter(arrays.values())))
     names = list(range(n_classes)) if class_names is None else list(class_names)
     if len(names) != n_classes:
@@ -315,22 +265,11 @@ def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "
     ``marker_at`` draws a dashed vertical line at that x value (the epoch early stopping
     kept, say); ``log`` puts the y axis on a log scale.
     """
-    if not isinstance(curves, dict) or not curves:
-        raise ValueError("curves must be a non-empty dict such as {'training loss': [...]}")
-    if marker_at is not None and (isinstance(marker_at, bool) or not isinstance(
-            marker_at, (int, float, np.integer, np.floating)) or not math.isfinite(marker_at)):
-        raise ValueError(f"marker_at must be a finite number (an epoch), got {marker_at!r}")
-    if log:
-        for name, values in curves.items():
-            values = np.asarray(values, dtype=float)
-            if np.any(values <= 0):
-                raise ValueError(f"curve {name!r} has values <= 0, which a log scale cannot show "
-                                 "(they would silently disappear): use log=False")
     ax = get_axes(ax)
     for i, (name, values) in enumerate(curves.items()):
         values = np.asarray(values, dtype=float)
-        if values.ndim != 1 or len(values) == 0:
-            raise ValueError(f"curve {name!r} must be a non-empty 1-D sequence, got shape {values.shape}")
+        if values.ndim != 1:
+            raise ValueError(f"curve {name!r} must be a 1-D sequence, got shape {values.shape}")
         xs = np.arange(1, len(values) + 1) if x is None else np.asarray(x, dtype=float)
         if len(xs) != len(values):
             raise ValueError(f"curve {name!r} has {len(values)} values but x has {len(xs)}")
@@ -352,17 +291,8 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
     Rows are true classes, columns predicted ones.
     """
     matrix = np.asarray(matrix)
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] == 0:
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square (true classes x predicted classes), got shape {matrix.shape}")
-    if not (np.issubdtype(matrix.dtype, np.integer) or np.issubdtype(matrix.dtype, np.floating)):
-        raise TypeError(f"a confusion matrix holds counts: got dtype {matrix.dtype}")
-    if not np.all(np.isfinite(matrix)):
-        raise ValueError("a confusion matrix holds counts: it cannot contain NaN or infinite values")
-    if np.any(matrix < 0):
-        raise ValueError("a confusion matrix holds counts: it cannot contain negative numbers")
-    if np.any(matrix != np.round(matrix)):
-        raise ValueError("a confusion matrix holds whole-number counts; pass the counts and normalize=True "
-                         "to show fractions")
     n = matrix.shape[0]
     names = list(range(n)) if class_names is None else list(class_names)
     if len(names) != n:
@@ -387,12 +317,8 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
 
 def plot_seconds_per_epoch(seconds: dict, ax=None, *, title: str | None = None):
     """Horizontal bars of seconds per epoch, one per training loop, each labelled with its time."""
-    if not isinstance(seconds, dict) or not seconds:
-        raise ValueError("seconds must be a non-empty dict such as {'DataLoader loop': 14.0}")
     names = list(seconds)
     values = np.asarray([seconds[name] for name in names], dtype=float)
-    if np.any(~np.isfinite(values)) or np.any(values <= 0):
-        raise ValueError(f"seconds must be positive, finite numbers, got {dict(zip(names, values))}")
     ax = get_axes(ax, figsize=(7, 0.8 + 0.7 * len(names)))
     positions = np.arange(len(names))[::-1]
     ax.barh(positions, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))], height=0.6)

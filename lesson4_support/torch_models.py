@@ -20,8 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_int
-
 #: Hidden-layer activations by name, as PyTorch modules.
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -37,10 +35,6 @@ class DenseLayer(nn.Module):
 
     def __init__(self, n_inputs: int, n_outputs: int, activation: Callable | None = torch.sigmoid):
         super().__init__()
-        n_inputs = check_int(n_inputs, "n_inputs")
-        n_outputs = check_int(n_outputs, "n_outputs")
-        if activation is not None and not callable(activation):
-            raise TypeError(f"activation must be a function such as torch.sigmoid, or None; got {activation!r}")
         # Scaled so the weighted sums start with a spread near 1 whatever the input width.
         self.weight = nn.Parameter(torch.randn(n_outputs, n_inputs) / n_inputs**0.5)
         self.bias = nn.Parameter(torch.zeros(n_outputs))
@@ -68,8 +62,8 @@ def make_mlp(n_inputs: int = 28 * 28, n_hidden: int = 100, n_outputs: int = 10, 
         raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
 
     def build():
-        return nn.Sequential(nn.Flatten(), nn.Linear(check_int(n_inputs, "n_inputs"), check_int(n_hidden, "n_hidden")),
-                             ACTIVATIONS[activation](), nn.Linear(n_hidden, check_int(n_outputs, "n_outputs")))
+        return nn.Sequential(nn.Flatten(), nn.Linear(n_inputs, n_hidden), ACTIVATIONS[activation](),
+                             nn.Linear(n_hidden, n_outputs))
 
     if seed is None:
         return build()
@@ -78,24 +72,19 @@ def make_mlp(n_inputs: int = 28 * 28, n_hidden: int = 100, n_outputs: int = 10, 
         return build()
 
 
-def _check_dense(layer) -> None:
-    if not isinstance(layer, (nn.Linear, DenseLayer)):
-        raise TypeError(f"expected an nn.Linear or a DenseLayer, got {type(layer).__name__}")
-    if layer.bias is None:
-        raise ValueError("this layer has no bias; the lesson's layers always have one")
-
-
 def dense_weights(layer) -> tuple[np.ndarray, np.ndarray]:
     """A layer's ``(kernel, bias)`` as float32 NumPy arrays, kernel shaped ``(n_inputs, n_outputs)``."""
-    _check_dense(layer)
     kernel = layer.weight.detach().cpu().numpy().T.astype(np.float32)
     bias = layer.bias.detach().cpu().numpy().astype(np.float32)
     return np.ascontiguousarray(kernel), bias
 
 
 def set_dense_weights(layer, kernel, bias) -> None:
-    """Load a ``(n_inputs, n_outputs)`` kernel and ``(n_outputs,)`` bias into an nn.Linear or DenseLayer."""
-    _check_dense(layer)
+    """Load a ``(n_inputs, n_outputs)`` kernel and ``(n_outputs,)`` bias into an nn.Linear or DenseLayer.
+
+    The shapes are checked because ``copy_`` would broadcast a wrong one (a single row, a
+    single number) over the whole layer without a word.
+    """
     kernel = np.asarray(kernel, dtype=np.float32)
     bias = np.asarray(bias, dtype=np.float32)
     n_outputs, n_inputs = layer.weight.shape
@@ -113,12 +102,7 @@ def set_dense_weights(layer, kernel, bias) -> None:
 
 def dense_layers(model: nn.Module) -> list[nn.Module]:
     """The nn.Linear and DenseLayer modules of a model, in the order they were registered."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
-    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, DenseLayer))]
-    if not layers:
-        raise ValueError(f"{type(model).__name__} has no dense layers (nn.Linear or DenseLayer)")
-    return layers
+    return [m for m in model.modules() if isinstance(m, (nn.Linear, DenseLayer))]
 
 
 def model_weights(model: nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -130,9 +114,7 @@ def set_model_weights(model: nn.Module, weights: Sequence[tuple[np.ndarray, np.n
     """Load one ``(kernel, bias)`` pair into each dense layer of ``model``, in order."""
     layers = dense_layers(model)
     weights = list(weights)
-    if len(weights) != len(layers):
+    if len(weights) != len(layers):  # zip would quietly skip the extra layers or pairs
         raise ValueError(f"the model has {len(layers)} dense layers but {len(weights)} (kernel, bias) pairs were given")
-    for layer, pair in zip(layers, weights):
-        if len(pair) != 2:
-            raise ValueError(f"each entry must be a (kernel, bias) pair, got {len(pair)} items")
-        set_dense_weights(layer, *pair)
+    for layer, (kernel, bias) in zip(layers, weights):
+        set_dense_weights(layer, kernel, bias)

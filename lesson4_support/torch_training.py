@@ -15,27 +15,6 @@ import sys
 import time
 from typing import Iterable, Mapping, TextIO
 
-import numpy as np
-
-from .checks import check_int
-
-
-def _check_number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    return float(value)
-
-
-def _check_finite(name: str, value, minimum: float | None = None) -> float:
-    """A real, finite number (at least ``minimum`` when given), or an error naming ``name``."""
-    value = _check_number(name, value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    if minimum is not None and value < minimum:
-        wanted = "must not be negative" if minimum == 0 else f"must be at least {minimum:g}"
-        raise ValueError(f"{name} {wanted}, got {value}")
-    return value
-
 
 # --------------------------------------------------------------------------- progress
 
@@ -52,25 +31,24 @@ def _in_jupyter() -> bool:
     return ip is not None and type(ip).__name__ == "ZMQInteractiveShell"
 
 
+def _check_epoch(epoch: int, n_epochs: int) -> None:
+    """Epochs count from 1 to ``n_epochs``: a loop over ``range(n_epochs)`` would print ``epoch 0/3``."""
+    if not 1 <= epoch <= n_epochs:
+        raise ValueError(f"epoch {epoch} is beyond the run's epochs, which count from 1 to n_epochs = {n_epochs}")
+
+
 def epoch_line(epoch: int, n_epochs: int, metrics: Mapping[str, float], seconds: float | None = None) -> str:
     """One epoch's summary line, e.g. ``epoch  3/10  train_loss 0.1234  val_accuracy 0.9712  2.1 s``.
 
     Both frameworks' loops print this line: :class:`EpochProgress` in the PyTorch chapters,
     and ``keras_training.EpochLogger`` for Keras's ``fit``.
     """
-    n_epochs = check_int(n_epochs, "n_epochs")
-    epoch = check_int(epoch, "epoch")
-    if epoch > n_epochs:
-        raise ValueError(f"epoch {epoch} is beyond the {n_epochs} epochs of the run (it counts from 1 to n_epochs)")
-    if not isinstance(metrics, Mapping):
-        raise TypeError(f"metrics must map names to numbers, such as {{'loss': 0.3}}, got {type(metrics).__name__}")
+    _check_epoch(epoch, n_epochs)
     width = len(str(n_epochs))
     parts = [f"epoch {epoch:>{width}}/{n_epochs}"]
-    for name, value in metrics.items():
-        value = _check_number(name, value)
-        parts.append(f"{name} {value:.4f}")
+    parts += [f"{name} {float(value):.4f}" for name, value in metrics.items()]
     if seconds is not None:
-        parts.append(f"{_check_finite('seconds', seconds, 0):.1f} s")
+        parts.append(f"{float(seconds):.1f} s")
     return "  ".join(parts)
 
 
@@ -92,13 +70,11 @@ class EpochProgress:
 
     def __init__(self, n_epochs: int, n_batches: int, *, steps: int = 10, width: int = 20,
                  live: bool | None = None, stream: TextIO | None = None, header: str | None = None) -> None:
-        self.n_epochs = check_int(n_epochs, "n_epochs")
-        self.n_batches = check_int(n_batches, "n_batches")
-        self.steps = check_int(steps, "steps")
-        self.width = check_int(width, "width", 5)
+        self.n_epochs = n_epochs
+        self.n_batches = n_batches
+        self.steps = steps
+        self.width = width
         self.stream = sys.stdout if stream is None else stream
-        if header is not None and (not isinstance(header, str) or "\n" in header or "\r" in header):
-            raise ValueError(f"header must be a single line of text, got {header!r}")
         self.header = header if header is not None else (
             f"training: up to {self.n_epochs} epochs of {self.n_batches} batches")
         if live is None:
@@ -133,17 +109,10 @@ class EpochProgress:
         width = len(str(self.n_epochs))
         return f"epoch {epoch:>{width}}/{self.n_epochs} [{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%}"
 
-    def _check_epoch(self, epoch: int) -> int:
-        epoch = check_int(epoch, "epoch")
-        if epoch > self.n_epochs:
-            raise ValueError(f"epoch {epoch} is beyond the {self.n_epochs} epochs this bar was made for")
-        return epoch
-
     def update(self, epoch: int, batch: int) -> None:
         """Report that ``batch`` (1-based) of ``n_batches`` in ``epoch`` is done."""
-        epoch = self._check_epoch(epoch)
-        batch = check_int(batch, "batch")
-        if batch > self.n_batches:
+        _check_epoch(epoch, self.n_epochs)
+        if batch > self.n_batches:  # the bar would run past 100%
             raise ValueError(f"batch {batch} is beyond the {self.n_batches} batches per epoch")
         self._start()
         if not self.live:
@@ -168,7 +137,6 @@ class EpochProgress:
 
     def end_epoch(self, epoch: int, seconds: float | None = None, **metrics) -> str:
         """Replace the bar with the epoch's summary line; returns the line."""
-        epoch = self._check_epoch(epoch)
         line = epoch_line(epoch, self.n_epochs, metrics, seconds)
         self._start()
         if self.mode == "display":
@@ -227,8 +195,5 @@ class Timer:
 
 
 def per_second(count: float, seconds: float) -> float:
-    """``count / seconds`` (samples per second, say), refusing a non-positive time."""
-    count, seconds = _check_finite("count", count, 0), _check_finite("seconds", seconds)
-    if not seconds > 0:
-        raise ValueError(f"seconds must be positive, got {seconds}")
-    return count / seconds
+    """``count / seconds`` (samples per second, say), as a Python float."""
+    return float(count) / float(seconds)

@@ -11,8 +11,8 @@ Jupyter show its roles and directives as raw text.  This script turns each chapt
 - framework tabs become consecutive cells, each under a "PyTorch" or "TensorFlow" heading;
 - figures read from files are embedded as cell attachments, with their captions;
 - links to other pages point at the other reader notebooks;
-- the hidden setup cell becomes a short visible one that installs the support package at
-  this release's tag when it is not running inside a clone of the repository.
+- the hidden setup cell becomes visible: it imports the support package, and installs it
+  at this release's tag where it is missing (Colab).
 
 Glued values are read from the executed notebooks the site build leaves in
 ``_build/jupyter_execute``, so run ``make book`` first.  Unknown MyST syntax is an error,
@@ -83,20 +83,13 @@ def site_url(repository: str) -> str:
 
 
 def setup_source(repository: str, tag: str) -> str:
-    """The visible first code cell of every reader notebook."""
+    """The visible first code cell of every reader notebook (the chapters' hidden one)."""
     return (
-        "# Use the support package of the clone this notebook sits in, or install it (Colab).\n"
-        "import importlib.util, pathlib, subprocess, sys\n"
-        "\n"
-        "here = pathlib.Path.cwd()\n"
-        "clones = [p for p in [here, *here.parents] if (p / \"lesson4_support\").is_dir()]\n"
-        "if clones:\n"
-        "    sys.path.insert(0, str(clones[0]))\n"
-        "elif importlib.util.find_spec(\"lesson4_support\") is None:\n"
-        "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"-q\", \"--no-deps\",\n"
-        f"                    \"git+{repository}@{tag}\"], check=True)\n"
-        "from lesson4_support import runtime\n"
-        "\n"
+        "try:\n"
+        "    from lesson4_support import runtime\n"
+        "except ModuleNotFoundError:  # on Colab: install the course's support package first\n"
+        f"    %pip install -q --no-deps git+{repository}@{tag}\n"
+        "    from lesson4_support import runtime\n"
         "runtime.setup(seed=0)"
     )
 

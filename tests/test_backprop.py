@@ -76,5 +76,3 @@ def test_bad_shapes_raise_clear_errors():
         backprop.two_layer_gradients(x, np.vstack([y, y]), W1, b1, W2, b2)
     with pytest.raises(ValueError, match="targets between 0 and 1"):
         backprop.two_layer_gradients(x, y + 2, W1, b1, W2, b2)
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        backprop.two_layer_gradients(x * np.nan, y, W1, b1, W2, b2)

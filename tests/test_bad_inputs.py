@@ -1,14 +1,15 @@
-"""Bad input to the support package's public functions is refused with a clear message.
+"""Bad input is refused with a clear message where a learner or the outside world can send it.
 
-Each case is a call with one wrong argument: NaN or infinity where a number is needed, an
-empty array, the wrong dtype or shape, a value out of range.  Every one must raise a
-ValueError or TypeError whose message names what was wrong, instead of returning an
-answer computed from nonsense (a label cast from 1.7 to 1, an int32 that wrapped round,
-a NaN gradient, a rate of 0 per second, "epoch 5/3", a missing colour region).
+Full validation lives where input comes from outside the program (MNIST files and their
+cache, the runtime's environment variables, the data handed to the training pipelines);
+the teaching modules check only the mistakes a learner really makes: a shape that does
+not fit, an unknown name, "epoch 5/3".  Each case is a call with one wrong argument, and
+must raise a ValueError or TypeError whose message names what was wrong, instead of
+returning an answer computed from nonsense (a label cast from 1.7 to 1, an int32 that
+wrapped round).
 """
 
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -17,8 +18,6 @@ from lesson4_support import backprop, convolution, datasets, figures, mnist_fetc
 NAN, INF = float("nan"), float("inf")
 MNIST_LIKE = np.zeros((4, 28, 28), dtype=np.uint8)
 LABELS = np.arange(4)
-POINTS = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
-CLASSES = np.array([0, 1, 0, 1])
 
 
 def network(**changes):
@@ -28,11 +27,6 @@ def network(**changes):
                   b1=np.zeros(2), W2=rng.normal(size=(2, 1)), b2=np.zeros(1))
     values.update(changes)
     return values
-
-
-class Probabilities:
-    def predict_proba(self, pts):
-        return np.c_[1 - (pts[:, 0] > 0.5), pts[:, 0] > 0.5].astype(float)
 
 
 CASES = {
@@ -90,94 +84,20 @@ CASES = {
     "seed_everything negative": (lambda: runtime.seed_everything(-1), ValueError, "seed"),
     "glue name with a space": (lambda: runtime.glue("test accuracy", 1), ValueError, "identifiers"),
     # ---- training
-    "per_second infinite seconds": (lambda: torch_training.per_second(10, INF), ValueError, "seconds"),
-    "per_second NaN seconds": (lambda: torch_training.per_second(10, NAN), ValueError, "seconds"),
-    "per_second zero seconds": (lambda: torch_training.per_second(10, 0), ValueError, "seconds"),
-    "per_second infinite count": (lambda: torch_training.per_second(INF, 1), ValueError, "count"),
-    "per_second NaN count": (lambda: torch_training.per_second(NAN, 1), ValueError, "count"),
-    "per_second text count": (lambda: torch_training.per_second("10", 1), TypeError, "count"),
     "epoch_line epoch 5 of 3": (lambda: torch_training.epoch_line(5, 3, {"loss": 0.1}), ValueError, "epoch 5"),
     "epoch_line epoch 0": (lambda: torch_training.epoch_line(0, 3, {"loss": 0.1}), ValueError, "epoch"),
-    "epoch_line 2.5 epochs": (lambda: torch_training.epoch_line(1, 2.5, {"loss": 0.1}), TypeError, "n_epochs"),
-    "epoch_line NaN seconds": (lambda: torch_training.epoch_line(1, 3, {}, NAN), ValueError, "seconds"),
-    "epoch_line negative seconds": (lambda: torch_training.epoch_line(1, 3, {}, -1.0), ValueError, "seconds"),
-    "epoch_line metrics as a list": (lambda: torch_training.epoch_line(1, 3, [0.1]), TypeError, "metrics"),
-    "EpochProgress 0 batches": (lambda: torch_training.EpochProgress(1, 0), ValueError, "n_batches"),
-    "EpochProgress.end_epoch NaN seconds": (
-        lambda: torch_training.EpochProgress(2, 2, live=False, stream=open(__import__("os").devnull, "w"))
-        .end_epoch(1, seconds=NAN), ValueError, "seconds"),
     # ---- backprop
-    "two_layer_gradients NaN bias": (lambda: backprop.two_layer_gradients(**network(b1=np.array([NAN, 0.0]))),
-                                     ValueError, "b1"),
-    "two_layer_gradients infinite output bias": (lambda: backprop.two_layer_gradients(**network(b2=np.array([INF]))),
-                                                 ValueError, "b2"),
-    "two_layer_gradients no samples": (
-        lambda: backprop.two_layer_gradients(**network(x=np.zeros((0, 3)), y=np.zeros((0, 1)))),
-        ValueError, "at least one sample"),
-    "two_layer_gradients no hidden units": (
-        lambda: backprop.two_layer_gradients(**network(W1=np.zeros((3, 0)), b1=np.zeros(0), W2=np.zeros((0, 1)))),
-        ValueError, "W1"),
-    "two_layer_gradients NaN input": (lambda: backprop.two_layer_gradients(**network(x=np.full((2, 3), NAN))),
-                                      ValueError, "x"),
-    "two_layer_gradients complex weights": (
-        lambda: backprop.two_layer_gradients(**network(W2=np.ones((2, 1)) * 1j)), TypeError, "W2"),
     "two_layer_gradients target 2": (lambda: backprop.two_layer_gradients(**network(y=np.array([[0.0], [2.0]]))),
                                      ValueError, "y"),
     "two_layer_gradients bias of the wrong length": (
         lambda: backprop.two_layer_gradients(**network(b1=np.zeros(3))), ValueError, "b1"),
     # ---- figures
-    "plot_decision_boundary NaN threshold": (
-        lambda: figures.plot_decision_boundary(lambda p: p[:, 0], POINTS, CLASSES, threshold=NAN, steps=5),
-        ValueError, "threshold"),
-    "plot_decision_boundary infinite threshold": (
-        lambda: figures.plot_decision_boundary(lambda p: p[:, 0], POINTS, CLASSES, threshold=-INF, steps=5),
-        ValueError, "threshold"),
-    "plot_decision_boundary NaN scores": (
-        lambda: figures.plot_decision_boundary(lambda p: np.full(len(p), NAN), POINTS, CLASSES, steps=5),
-        ValueError, "NaN"),
-    "plot_decision_boundary NaN points": (
-        lambda: figures.plot_decision_boundary(Probabilities(), np.r_[POINTS, [[NAN, 0.0]]], np.r_[CLASSES, 0],
-                                               steps=5), ValueError, "X"),
-    "plot_decision_boundary no points": (
-        lambda: figures.plot_decision_boundary(Probabilities(), np.zeros((0, 2)), np.zeros(0), steps=5),
-        ValueError, "empty"),
-    "grid_for NaN margin": (lambda: figures.grid_for(POINTS, margin=NAN), ValueError, "margin"),
-    "grid_for negative margin": (lambda: figures.grid_for(POINTS, margin=-1.0), ValueError, "margin"),
-    "grid_for 2.5 steps": (lambda: figures.grid_for(POINTS, steps=2.5), TypeError, "steps"),
-    "grid_for a billion points": (lambda: figures.grid_for(POINTS, steps=40_000), ValueError, "steps"),
-    "scatter_classes infinite point": (lambda: figures.scatter_classes(np.r_[POINTS, [[INF, 0.0]]],
-                                                                       np.r_[CLASSES, 1]), ValueError, "X"),
-    "scatter_classes NaN label": (lambda: figures.scatter_classes(POINTS, np.array([0.0, 1.0, NAN, 1.0])),
-                                  ValueError, "y"),
-    "plot_confusion_matrix NaN": (lambda: figures.plot_confusion_matrix(np.array([[1.0, NAN], [0.0, 2.0]])),
-                                  ValueError, "NaN"),
-    "plot_confusion_matrix fractional counts": (
-        lambda: figures.plot_confusion_matrix(np.array([[2.7, 0.0], [0.0, 1.0]])), ValueError, "whole"),
-    "plot_confusion_matrix negative": (lambda: figures.plot_confusion_matrix(np.array([[1, -1], [0, 2]])),
-                                       ValueError, "negative"),
     "plot_confusion_matrix not square": (lambda: figures.plot_confusion_matrix(np.ones((2, 3))),
                                          ValueError, "square"),
-    "plot_class_counts negative": (lambda: figures.plot_class_counts({"train": [3, -1]}), ValueError, "negative"),
-    "plot_class_counts NaN": (lambda: figures.plot_class_counts({"train": [3, NAN]}), ValueError, "NaN"),
     "plot_class_counts ragged": (lambda: figures.plot_class_counts({"train": [3, 1], "test": [1]}),
                                  ValueError, "same length"),
-    "plot_curves NaN marker": (lambda: figures.plot_curves({"loss": [1.0, 0.5]}, marker_at=NAN),
-                               ValueError, "marker_at"),
-    "plot_curves log scale with zero": (lambda: figures.plot_curves({"loss": [1.0, 0.0]}, log=True),
-                                        ValueError, "log"),
-    "plot_curves empty curve": (lambda: figures.plot_curves({"loss": []}), ValueError, "non-empty"),
-    "plot_digit_grid NaN pixels": (lambda: figures.plot_digit_grid(np.full((2, 4, 4), NAN)), ValueError, "NaN"),
-    "plot_digit_grid empty": (lambda: figures.plot_digit_grid(np.zeros((0, 4, 4))), ValueError, "empty"),
-    "plot_digit_grid 0 columns": (lambda: figures.plot_digit_grid(np.zeros((2, 4, 4)), ncols=0),
-                                  ValueError, "ncols"),
-    "plot_function_and_derivative empty": (
-        lambda: figures.plot_function_and_derivative([], [], [], "relu"), ValueError, "empty"),
     "plot_function_and_derivative ragged": (
         lambda: figures.plot_function_and_derivative([0, 1], [0, 1], [0], "relu"), ValueError, "equal length"),
-    "plot_seconds_per_epoch infinite": (lambda: figures.plot_seconds_per_epoch({"loop": INF}), ValueError, "finite"),
-    "save_figure name as a number": (lambda: figures.save_figure(plt.figure(), 3), TypeError, "name"),
-    "save_figure not a figure": (lambda: figures.save_figure("figure", "a.png"), TypeError, "fig"),
-    "save_figure path in the name": (lambda: figures.save_figure(plt.figure(), "../a.png"), ValueError, "plain"),
     # ---- convolution
     "output_size NaN size": (lambda: convolution.output_size(NAN, 3), TypeError, "size"),
     "output_size kernel larger than input": (lambda: convolution.output_size(2, 5), ValueError, "kernel"),

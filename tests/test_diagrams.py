@@ -31,19 +31,6 @@ def test_network_diagram_names_several_hidden_layers_and_accepts_custom_names():
     assert {"in", "out"} <= {t.get_text() for t in fig.axes[0].texts}
 
 
-@pytest.mark.parametrize("sizes, error, match", [
-    ((3,), ValueError, "at least an input and an output"),
-    ((3, 0, 2), ValueError, "from 1 to 12"),
-    ((3, 13), ValueError, "from 1 to 12"),
-    ((3, 2.5), TypeError, "must be an integer"),
-    ("32", TypeError, "sequence of node counts"),
-    (5, TypeError, "sequence of node counts"),
-])
-def test_network_diagram_rejects_bad_layer_sizes(sizes, error, match):
-    with pytest.raises(error, match=match):
-        diagrams.network_diagram(sizes)
-
-
 def test_network_diagram_rejects_mismatched_names():
     with pytest.raises(ValueError, match="layer_names has 1 entries but there are 2 layers"):
         diagrams.network_diagram((2, 1), layer_names=["only one"])
@@ -72,19 +59,6 @@ def test_full_and_simplified_perceptrons_differ():
     assert "step activation" not in {t.get_text() for t in simple.axes[0].texts}
 
 
-@pytest.mark.parametrize("bad, error", [(0, ValueError), (9, ValueError), (2.0, TypeError), (True, TypeError)])
-def test_input_counts_are_validated(bad, error):
-    with pytest.raises(error, match="n_inputs"):
-        diagrams.weighted_sum_diagram(bad)
-    with pytest.raises(error, match="n_inputs"):
-        diagrams.perceptron_diagram(bad)
-
-
-def test_simplified_must_be_a_bool():
-    with pytest.raises(TypeError, match="simplified must be True or False"):
-        diagrams.perceptron_diagram(3, simplified="yes")
-
-
 CNN_STAGES = [("input", (1, 28, 28)), ("conv 3×3 + ReLU", (16, 28, 28)), ("max pool 2×2", (16, 14, 14)),
               ("conv 3×3 + ReLU", (32, 14, 14)), ("max pool 2×2", (32, 7, 7)), ("flatten", (1568,)),
               ("dense", (10,))]
@@ -99,14 +73,9 @@ def test_feature_map_diagram_labels_every_shape_and_operation():
     plt.close(fig)
 
 
-@pytest.mark.parametrize("stages, words", [
-    ([("input", (1, 28, 28))], "at least an input and one layer"),
-    ([("input", (1, 28, 28)), ("conv", (16, 28))], "stage 'conv': shapes must be"),
-    ([("input", (1, 28, 28)), ("dense", (0,))], "stage 'dense': shapes must be"),
-])
-def test_feature_map_diagram_rejects_bad_stages(stages, words):
-    with pytest.raises(ValueError, match=words):
-        diagrams.feature_map_diagram(stages)
+def test_feature_map_diagram_rejects_a_shape_that_is_not_a_tensor_or_a_vector():
+    with pytest.raises(ValueError, match="stage 'conv': shapes must be"):
+        diagrams.feature_map_diagram([("input", (1, 28, 28)), ("conv", (16, 28))])
 
 
 def test_lstm_cell_diagram_names_every_gate_and_state():
@@ -144,12 +113,6 @@ def test_each_diagram_saves_as_a_png_and_repeats_byte_for_byte(tmp_path, name):
     assert not plt.get_fignums(), "a diagram left figures open"
 
 
-@pytest.mark.parametrize("steps", [1, 7, 2.5, True, "4"])
-def test_unrolled_rnn_diagram_rejects_bad_step_counts(steps):
-    with pytest.raises(ValueError, match="steps must be an integer from 2 to 6"):
-        diagrams.unrolled_rnn_diagram(steps=steps)
-
-
 def test_unrolled_rnn_diagram_draws_one_cell_per_step():
     for steps in (2, 5):
         fig = diagrams.unrolled_rnn_diagram(steps=steps)
@@ -182,14 +145,3 @@ def test_padding_stride_diagram_draws_every_input_and_output_cell(saved_twice):
     plt.close(fig)
     first, second = saved_twice(lambda: diagrams.padding_stride_diagram(), "conv_padding_stride.png")
     assert first == second
-
-
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(kernel_size=6), "kernel_size must be an integer from 1 to 5"),
-    (dict(settings=[(4, 1)]), "padding must be an integer from 0 to 3"),
-    (dict(settings=[(1, 0)]), "stride must be an integer from 1 to 4"),
-    (dict(settings=[]), "at least one"),
-])
-def test_padding_stride_diagram_rejects_bad_settings(kwargs, words):
-    with pytest.raises(ValueError, match=words):
-        diagrams.padding_stride_diagram(**kwargs)

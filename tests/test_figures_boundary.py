@@ -75,12 +75,6 @@ def test_rejects_a_model_that_returns_the_wrong_number_of_scores():
         figures.plot_decision_boundary(lambda pts: np.zeros(3), X, y, steps=10)
 
 
-def test_rejects_too_few_grid_steps():
-    X, y = points()
-    with pytest.raises(ValueError, match="steps must be an integer from 2 to"):
-        figures.plot_decision_boundary(LinearModel(), X, y, steps=1)
-
-
 def filled_regions(ax):
     """The filled contour set's paths, one per class region (empty where a class got no area)."""
     from matplotlib.contour import ContourSet

@@ -22,10 +22,6 @@ def test_digit_grid_rejects_bad_input():
         figures.plot_digit_grid(np.zeros((28, 28)))
     with pytest.raises(ValueError, match="one title per image"):
         figures.plot_digit_grid(np.zeros((3, 28, 28)), ["a"])
-    with pytest.raises(ValueError, match="ncols"):
-        figures.plot_digit_grid(np.zeros((3, 28, 28)), ncols=0)
-    with pytest.raises(ValueError, match="empty"):
-        figures.plot_digit_grid(np.zeros((0, 28, 28)))
 
 
 def test_class_counts_bars():
@@ -33,16 +29,12 @@ def test_class_counts_bars():
     assert len(ax.patches) == 20
     with pytest.raises(ValueError, match="same length"):
         figures.plot_class_counts({"train": np.ones(10), "test": np.ones(9)})
-    with pytest.raises(ValueError, match="non-empty dict"):
-        figures.plot_class_counts({})
 
 
 def test_curves_with_marker_and_log_scale():
     ax = figures.plot_curves({"train": [1.0, 0.5, 0.3], "val": [1.1, 0.6, 0.5]}, log=True, marker_at=2)
     assert len(ax.lines) == 3 and ax.get_yscale() == "log"
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
-    with pytest.raises(ValueError, match="non-empty 1-D"):
-        figures.plot_curves({"train": []})
     with pytest.raises(ValueError, match="x has"):
         figures.plot_curves({"train": [1, 2]}, x=[1, 2, 3])
 
@@ -55,8 +47,6 @@ def test_confusion_matrix_writes_every_count():
     assert "0.83" in [t.get_text() for t in ax.texts]
     with pytest.raises(ValueError, match="square"):
         figures.plot_confusion_matrix(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="negative"):
-        figures.plot_confusion_matrix(-np.ones((2, 2)))
     with pytest.raises(ValueError, match="class names"):
         figures.plot_confusion_matrix(np.ones((2, 2)), class_names=["a"])
 
@@ -65,7 +55,3 @@ def test_seconds_per_epoch_bars():
     ax = figures.plot_seconds_per_epoch({"DataLoader": 14.0, "tensors": 1.5})
     assert len(ax.patches) == 2
     assert [t.get_text() for t in ax.texts] == [" 14.0 s", " 1.5 s"]
-    with pytest.raises(ValueError, match="positive"):
-        figures.plot_seconds_per_epoch({"broken": 0.0})
-    with pytest.raises(ValueError, match="non-empty dict"):
-        figures.plot_seconds_per_epoch([1.0])

@@ -87,27 +87,13 @@ def test_make_mlp_with_input_width_is_built():
 
 
 def test_bad_inputs_raise_clear_errors():
-    with pytest.raises(ValueError, match="units must be a positive integer"):
-        keras_models.DenseLayer(0)
-    with pytest.raises(TypeError, match="activation must be a function"):
-        keras_models.DenseLayer(2, activation="relu")
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         keras_models.make_mlp(3, 2, "swish")
-    with pytest.raises(ValueError, match="n_inputs must be a positive integer"):
-        keras_models.make_mlp(3, 2, n_inputs=-1)
-    with pytest.raises(ValueError, match="has no weights yet"):
-        keras_models.dense_weights(keras.layers.Dense(3))
-    with pytest.raises(TypeError, match="expected a keras.layers.Dense or a DenseLayer"):
-        keras_models.dense_weights(keras.layers.ReLU())
     layer = keras.layers.Dense(2)
     with pytest.raises(ValueError, match=r"kernel must have shape \(n_inputs, n_outputs\) = \(3, 2\)"):
         layer.build((None, 3))
         keras_models.set_dense_weights(layer, np.zeros((2, 3)), np.zeros(2))
     with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
         keras_models.set_dense_weights(layer, np.zeros((3, 2)), np.zeros(3))
-    with pytest.raises(ValueError, match="kernel must be 2-D"):
-        keras_models.set_dense_weights(layer, np.zeros(6), np.zeros(2))
     with pytest.raises(ValueError, match="has 2 dense layers but 1"):
         keras_models.set_model_weights(keras_models.make_mlp(4, 2, n_inputs=3), [(np.zeros((3, 4)), np.zeros(4))])
-    with pytest.raises(TypeError, match="expected a keras.Model"):
-        keras_models.model_weights(layer)

@@ -77,7 +77,7 @@ def test_shuffle_is_a_seeded_permutation_that_changes_each_epoch():
         (np.zeros((4, 28, 28), np.uint8), np.zeros(4, float), {}, TypeError, "integers"),
         (np.zeros((0, 28, 28), np.uint8), np.zeros(0, int), {}, ValueError, "empty"),
         (np.zeros((4, 28, 28), np.uint8), np.zeros(4, int), {"batch_size": 0}, ValueError, "batch_size"),
-        (np.zeros((4, 28, 28), np.uint8), np.zeros(4, int), {"batch_size": 2.5}, ValueError, "batch_size"),
+        (np.zeros((4, 28, 28), np.uint8), np.zeros(4, int), {"batch_size": 2.5}, TypeError, "batch_size"),
         (np.zeros((4, 28, 28), np.uint8), np.zeros(4, int), {"seed": -1}, ValueError, "seed"),
     ],
 )

@@ -85,7 +85,8 @@ def test_setup_cell_installs_this_release_from_the_configured_repository():
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     setup = first_code_cell(ROOT / "chapters" / "04_activations.md").source
-    assert re.search(r"git\+(\S+?)\"", setup).group(1) == f"{config['repository']['url']}@v{version}"
+    assert re.search(r"%pip install -q --no-deps git\+(\S+)$", setup, re.M).group(1) == (
+        f"{config['repository']['url']}@v{version}")
 
 
 def test_every_chapter_is_in_the_table_of_contents_and_every_entry_exists():

@@ -32,6 +32,7 @@ def test_environment_yml_lists_every_runtime_dependency_with_the_same_pin():
     for name, version in conda_pins.items():
         assert every.get(name) == version, f"environment.yml pins {name} to {version}, pyproject to {every.get(name)}"
     assert "python=3.11" in env["dependencies"]
+    assert pip_section[-1] == "-e .", "environment.yml must install the support package the chapters import"
 
 
 def test_the_book_tools_are_pinned_and_jupyter_book_stays_on_version_1():
@@ -122,3 +123,10 @@ def test_make_env_installs_only_from_the_hashed_lock():
     assert installs[0].endswith("pip install --quiet --require-hashes -r requirements.lock"), installs
     assert installs[1:] == ["$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e ."], installs
     assert "uv pip compile pyproject.toml --extra dev --generate-hashes" in makefile.split("\nlock:", 1)[1]
+
+
+def test_binder_installs_the_support_package_after_the_environment_without_resolving_anything():
+    post_build = ROOT / "binder" / "postBuild"
+    commands = [line for line in post_build.read_text().splitlines() if line and not line.startswith("#")]
+    assert post_build.stat().st_mode & 0o111, "binder/postBuild must be executable"
+    assert commands[-1] == "python -m pip install --no-deps -e .", commands

@@ -118,8 +118,8 @@ def test_setup_cell_is_visible_and_installs_this_release(md):
     code = [c for c in nbformat.read(reader(md), as_version=4).cells if c.cell_type == "code"]
     setup = code[0]
     assert "remove-cell" not in setup.metadata.get("tags", [])
-    assert f"git+{config['repository']['url']}@v{version}\"" in setup.source
-    assert len(setup.source.splitlines()) <= 14
+    assert f"%pip install -q --no-deps git+{config['repository']['url']}@v{version}\n" in setup.source
+    assert len(setup.source.splitlines()) <= 6
 
 
 @pytest.mark.parametrize("md", CHAPTERS, ids=IDS)

@@ -68,18 +68,10 @@ def test_make_mlp_structure_and_model_weights(activation):
 
 
 def test_bad_inputs_raise_clear_errors():
-    with pytest.raises(ValueError, match="n_inputs must be a positive integer"):
-        torch_models.DenseLayer(0, 3)
-    with pytest.raises(ValueError, match="n_outputs must be a positive integer"):
-        torch_models.DenseLayer(2, 2.5)
-    with pytest.raises(TypeError, match="activation must be a function"):
-        torch_models.DenseLayer(2, 3, activation="sigmoid")
     with pytest.raises(ValueError, match="expects inputs with 2 features"):
         torch_models.DenseLayer(2, 3)(torch.zeros(4, 5))
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         torch_models.make_mlp(2, 3, 2, "gelu")
-    with pytest.raises(TypeError, match="expected an nn.Linear or a DenseLayer"):
-        torch_models.dense_weights(nn.ReLU())
     layer = nn.Linear(3, 2)
     with pytest.raises(ValueError, match=r"kernel must have shape \(n_inputs, n_outputs\) = \(3, 2\)"):
         torch_models.set_dense_weights(layer, np.zeros((2, 3)), np.zeros(2))
@@ -87,10 +79,6 @@ def test_bad_inputs_raise_clear_errors():
         torch_models.set_dense_weights(layer, np.zeros((3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="has 2 dense layers but 1"):
         torch_models.set_model_weights(torch_models.make_mlp(3, 4, 2), [(np.zeros((3, 4)), np.zeros(4))])
-    with pytest.raises(ValueError, match="no dense layers"):
-        torch_models.model_weights(nn.Sequential(nn.ReLU()))
-    with pytest.raises(TypeError, match="expected a torch.nn.Module"):
-        torch_models.model_weights("model")
 
 
 def test_the_default_mlp_is_the_lessons_mnist_network():
