@@ -34,16 +34,25 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
 		--python-version 3.11 --no-header --quiet --output-file requirements.lock
 
-# Execute every chapter (cached by content) and write the site to _build/html.
+# Execute every chapter (cached by content) and write the site to _build/html, with its
+# downloads: the whole lesson as one PDF and the reader notebooks as one zip.
 # The cache is keyed on the chapters' code only, so it is cleared first when
 # lesson4_support/ or pyproject.toml changed (scripts/cache_stamp.py).
 book: $(STAMP)
 	$(BIN)/python scripts/cache_stamp.py
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python scripts/make_downloads.py
+
+# axe-core, the accessibility rules the browser tests run on every page, at the version
+# (and hash) tests/axe/package-lock.json pins.  Without npm the audit is skipped (CI fails it).
+AXE := tests/axe/node_modules/axe-core/axe.min.js
+$(AXE): tests/axe/package.json tests/axe/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/axe --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility audit will be skipped"; fi
 
 # Build the site, then run the unit tests, compare every chapter with its reference
 # outputs (nbval), and check the built pages (static checks, and in Chromium when present).
-test: book
+test: book $(AXE)
 	$(BIN)/python -m pytest tests chapters --nbval --sanitize-with tests/sanitize.cfg \
 		--nbval-cell-timeout=900
 

@@ -136,3 +136,14 @@ def test_metadata_that_only_jupyter_writes_is_not_drift(tmp_path):
     notebook = jupytext.read(md)
     notebook.cells[1].metadata.update(scrolled=True, collapsed=False, ExecuteTime={"end_time": "now"})
     assert cells(notebook) == cells(jupytext.read(md))
+
+
+CODE_WIDTH = 88  # characters: what the site's code cell shows at 1280 px without scrolling
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_code_lines_fit_the_code_cell(md):
+    long = [f"{len(line)} characters: {line.strip()[:60]}..."
+            for cell in jupytext.read(md).cells if cell.cell_type == "code"
+            for line in cell.source.splitlines() if len(line) > CODE_WIDTH]
+    assert not long, f"{md.name} has code lines wider than {CODE_WIDTH} characters:\n  " + "\n  ".join(long)

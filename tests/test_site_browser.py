@@ -95,12 +95,18 @@ class PageLog:
 
 
 @contextmanager
-def open_page(browser, server, docname: str, viewport=DESKTOP, query: str = "", settle: bool = True):
+def open_page(browser, server, docname: str, viewport=DESKTOP, query: str = "", settle: bool = True,
+              theme: str | None = None):
     """Open a page in a fresh browser context; requests to other origins are blocked and logged.
 
     ``settle`` waits for the network to go quiet (no request for 0.5 s) before going on.
+    ``theme`` ("light" or "dark") is the mode a reader chose with the theme's switch.
     """
-    context = browser.new_context(viewport=viewport, device_scale_factor=1)
+    context = browser.new_context(viewport=viewport, device_scale_factor=1,
+                                  color_scheme=theme or "light")
+    if theme:
+        # what the theme's switch stores: the chosen mode, and the theme it resolves to
+        context.add_init_script(f"localStorage.setItem('mode', '{theme}'); localStorage.setItem('theme', '{theme}')")
     log = PageLog()
 
     def route(route):
