@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import functools
-import http.server
 import io
 import os
 import posixpath
@@ -33,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import zipfile
 from pathlib import Path
 
@@ -42,10 +39,13 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from site_server import CHROMIUM_ARGS, SiteServer, find_chromium, toc_pages  # noqa: E402
+
 SITE = ROOT / "_build" / "html"
 PDF_NAME = "lesson4.pdf"
 ZIP_NAME = "lesson4-notebooks.zip"
-PRINT_PAGE = "_lesson4-print.html"  # written into the site while printing, removed after
+PRINT_PAGE = "_lesson4-print"  # written into the site while printing, removed after
 STRIP_FRAMES = 4
 # The site's own stylesheets, so that code, outputs, admonitions and figures look as they do there.
 STYLESHEETS = ["_static/styles/theme.css", "_static/styles/bootstrap.css",
@@ -94,14 +94,10 @@ class ToolMissing(DownloadError):
 # --------------------------------------------------------------------------- the pages
 
 
-def toc_pages(toc: Path) -> list[tuple[str, str | None]]:
-    """(docname, part caption or None) for every page of ``_toc.yml``, in reading order."""
-    data = yaml.safe_load(toc.read_text())
-    pages = [(str(data["root"]), None)]
-    for part in data.get("parts", []):
-        for index, entry in enumerate(part.get("chapters", [])):
-            pages.append((str(entry["file"]), part.get("caption") if index == 0 else None))
-    return pages
+def part_captions(toc: Path) -> dict[str, str]:
+    """The caption of each part of ``_toc.yml``, keyed by the part's first page."""
+    parts = yaml.safe_load(toc.read_text()).get("parts", [])
+    return {str(part["chapters"][0]["file"]): part["caption"] for part in parts if part.get("caption")}
 
 
 def page_key(docname: str) -> str:
@@ -187,66 +183,45 @@ def mathjax_config(site: Path, docname: str) -> str:
     return found.group(1) if found else "{}"
 
 
-def print_document(site: Path, toc: Path, title: str, subtitle: str, page_numbers: dict[str, int]) -> tuple[str, list]:
-    pages = toc_pages(toc)
-    docnames = {doc for doc, _ in pages}
-    sections, entries = [], []
-    for docname, part in pages:
-        page_title, html = printable_article(site, docname, docnames)
-        sections.append(html)
-        entries.append((docname, part, page_title))
+def printable_articles(site: Path) -> list[tuple[str, str, str]]:
+    """``(docname, title, section HTML)`` for every page of the table of contents, in order."""
+    pages = toc_pages()
+    names = set(pages)
+    return [(docname, *printable_article(site, docname, names)) for docname in pages]
+
+
+def print_document(site: Path, articles: list, captions: dict[str, str], title: str, subtitle: str,
+                   page_numbers: dict[str, int]) -> str:
+    """The whole lesson as one HTML page: title page, contents (with ``page_numbers``), articles."""
     toc_items = []
-    for docname, part, page_title in entries:
-        if part:
-            toc_items.append(f'<li class="part">{part}</li>')
+    for docname, page_title, _ in articles:
+        if docname in captions:
+            toc_items.append(f'<li class="part">{captions[docname]}</li>')
         number = page_numbers.get(docname, "")
         toc_items.append(f'<li><a href="#{page_key(docname)}">{page_title}</a>'
                          f'<span class="dots"></span><span class="toc-page">{number}</span></li>')
     links = "\n".join(f'<link rel="stylesheet" href="{sheet}">' for sheet in STYLESHEETS if (site / sheet).is_file())
-    html = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>
 {links}
 <style>{PRINT_CSS}</style>
-<script>window.MathJax = {mathjax_config(site, pages[0][0])};</script>
+<script>window.MathJax = {mathjax_config(site, articles[0][0])};</script>
 <script defer src="_static/mathjax/tex-chtml.js"></script>
 </head><body><main id="main-content" class="bd-main"><div class="bd-content"><div class="bd-article-container">
 <section class="print-title"><h1>{title}</h1><p>{subtitle}</p></section>
 <nav class="print-toc"><h2>Contents</h2><ol>{''.join(toc_items)}</ol></nav>
-{''.join(sections)}
+{''.join(html for _, _, html in articles)}
 </div></div></main></body></html>"""
-    return html, entries
 
 
 # --------------------------------------------------------------------------- printing
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class names it so
-        pass
-
-
-def serve(folder: Path):
-    handler = functools.partial(_Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def find_chromium() -> str:
-    for candidate in (os.environ.get("LESSON4_CHROMIUM"), shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if candidate:
-            return candidate
-    raise ToolMissing("no Chromium found to print the PDF: install Debian's `chromium` package "
-                        "or set $LESSON4_CHROMIUM")
 
 
 def print_pdf(url: str, target: Path, chromium: str) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page()
             page.goto(url, wait_until="load")
@@ -268,12 +243,12 @@ def pdf_pages_text(pdf: Path) -> list[str]:
     return text.split("\f")
 
 
-def chapter_start_pages(pages_text: list[str], entries: list) -> dict[str, int]:
+def chapter_start_pages(pages_text: list[str], articles: list) -> dict[str, int]:
     """The page (1-based) on which each page of the lesson starts: the first page, after the
     contents, whose text begins with its title (every page of the lesson starts a new sheet;
     a long title may wrap onto a second line)."""
     found, start = {}, 2
-    for docname, _, title in entries:
+    for docname, title, _ in articles:
         want = " ".join(title.split())
         for index in range(start, len(pages_text)):
             if " ".join(pages_text[index].split()).startswith(want):
@@ -287,25 +262,25 @@ def chapter_start_pages(pages_text: list[str], entries: list) -> dict[str, int]:
 
 def make_pdf(site: Path, toc: Path, target: Path, *, title: str, subtitle: str) -> dict[str, int]:
     chromium = find_chromium()
-    server = serve(site)
-    print_page = site / PRINT_PAGE
-    url = f"http://127.0.0.1:{server.server_address[1]}/{PRINT_PAGE}"
+    if chromium is None:
+        raise ToolMissing("no Chromium found to print the PDF: install Debian's `chromium` package "
+                          "or set $LESSON4_CHROMIUM")
+    articles, captions = printable_articles(site), part_captions(toc)
+    print_page = site / f"{PRINT_PAGE}.html"
     try:
-        with tempfile.TemporaryDirectory() as scratch:
-            draft = Path(scratch) / "draft.pdf"
-            html, entries = print_document(site, toc, title, subtitle, {})
-            print_page.write_text(html, encoding="utf-8")
-            print_pdf(url, draft, chromium)
-            numbers = chapter_start_pages(pdf_pages_text(draft), entries)
-            html, _ = print_document(site, toc, title, subtitle, numbers)
-            print_page.write_text(html, encoding="utf-8")
-            final = Path(scratch) / "final.pdf"
-            print_pdf(url, final, chromium)
-            if chapter_start_pages(pdf_pages_text(final), entries) != numbers:
-                raise DownloadError("the page numbers moved between the two prints of the PDF")
-            shutil.move(final, target)  # only a complete PDF ever lands in the site
+        with SiteServer(site) as server, tempfile.TemporaryDirectory() as scratch:
+            numbers: dict[str, int] = {}
+            for attempt in ("draft", "final"):  # the draft tells where each page starts
+                print_page.write_text(print_document(site, articles, captions, title, subtitle, numbers),
+                                      encoding="utf-8")
+                printed = Path(scratch) / f"{attempt}.pdf"
+                print_pdf(server.url(PRINT_PAGE), printed, chromium)
+                found = chapter_start_pages(pdf_pages_text(printed), articles)
+                if attempt == "final" and found != numbers:
+                    raise DownloadError("the page numbers moved between the two prints of the PDF")
+                numbers = found
+            shutil.move(printed, target)  # only a complete PDF ever lands in the site
     finally:
-        server.shutdown()
         print_page.unlink(missing_ok=True)
     return numbers
 

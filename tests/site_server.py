@@ -1,5 +1,6 @@
-"""Helpers shared by the site checks: where the built site is, which pages the TOC lists,
-a local web server for it, and where a Chromium browser lives.
+"""Helpers shared by the site checks (and ``scripts/make_downloads.py``, which prints the PDF):
+where the built site is, which pages the TOC lists, a local web server for it, and where
+a Chromium browser lives.
 
 The checks look at the HTML that ``make book`` writes to ``_build/html``; set
 ``LESSON4_SITE`` to check a site built somewhere else (``jupyter-book build --path-output``).

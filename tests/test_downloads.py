@@ -15,12 +15,12 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-import jupytext
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 
 from site_server import book_root, in_ci, site_dir, toc_pages
+from test_site_browser import page_title
 
 ROOT = book_root()
 SITE = site_dir()
@@ -36,13 +36,6 @@ def need(tool: str) -> None:
         if in_ci():
             pytest.fail(f"CI=true but {tool} is missing: install Debian's poppler-utils", pytrace=False)
         pytest.skip(f"{tool} is missing: install Debian's poppler-utils")
-
-
-def title_of(docname: str) -> str:
-    source = ROOT / f"{docname}.md"
-    heading = next(cell for cell in jupytext.read(source).cells if cell.cell_type == "markdown")
-    line = next(line for line in heading.source.splitlines() if line.startswith("# "))
-    return " ".join(line[2:].split())
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +64,7 @@ def test_the_table_of_contents_names_every_page_in_order_with_the_page_it_starts
     assert contents.startswith("Contents")
     last = 0
     for docname in PAGES:
-        title = title_of(docname)
+        title = " ".join(page_title(docname).split())
         found = re.search(re.escape(title) + r" (\d+)", contents)
         assert found, f"the PDF's table of contents does not list {title!r} with a page number"
         start = int(found.group(1))
