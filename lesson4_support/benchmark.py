@@ -3,7 +3,7 @@
 Chapter 09 calls :func:`compare` on its own data; ``python -m lesson4_support.benchmark_cli``
 (see :mod:`lesson4_support.benchmark_cli`) runs it on the machine at hand.
 
-All three ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
+The ways train the same 784-100-10 network with Adam (learning rate 1e-3) on the same
 50,000 training images (the lesson's split), 64 images per batch, for one epoch, and keep
 the epoch's average loss:
 
@@ -18,6 +18,14 @@ the epoch's average loss:
   device, and each epoch slices it with a shuffled index; no per-sample Python work.
   Adam runs as its fused implementation (``fused=True``), one update for all parameters,
   and the loss is summed on the device and read once per epoch.
+* **graphed** (CUDA only): the optimized step recorded once as a CUDA graph and replayed,
+  so that each step is one launch instead of dozens (chapter 09 explains why that matters).
+
+Each way's time is the fastest of several epochs, taken in turn, and the machine's load
+average is recorded with it: a busy machine slows a round, and the fastest round is the
+one least disturbed.  :func:`eager_and_graphed` trains for several epochs eagerly and as a
+graph and compares test accuracy, for the lesson's MLP and for chapter 12's CNN
+(:func:`small_cnn`).
 
 The one-off conversion is timed separately.  When TensorFlow is installed, a second
 section times one training step of the same network run eagerly and compiled with
@@ -133,36 +141,109 @@ def to_device_tensors(images: np.ndarray, labels: np.ndarray, device):
     return x, y, timer.seconds
 
 
-def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LEARNING_RATE,
-                    seed: int = 0, max_batches: int | None = None) -> Epoch:
-    """Train one epoch on tensors already on the device, sliced with a shuffled index."""
+def optimized_epochs(model, x, y, *, epochs: int = 1, graphed: bool = False, batch_size: int = BATCH_SIZE,
+                     lr: float = LEARNING_RATE, seed: int = 0, max_batches: int | None = None) -> list[Epoch]:
+    """Train on tensors already on the device, sliced with a shuffled index; one :class:`Epoch` each.
+
+    ``graphed=True`` records the whole step once as a CUDA graph
+    (:func:`lesson4_support.torch_training.capture_training_step`) and replays it.  A graph
+    has fixed shapes, so its epochs use full batches only: 781 batches of 64 out of 50,000
+    images, leaving out 16 (different ones each epoch).  The capture and its three warm-up
+    steps come before the first epoch and are not timed.  Eager epochs use fused Adam; the
+    graphed ones Adam with ``capturable=True``, which keeps its step count on the GPU.
+    """
     import torch
 
     batch_size = _check_batch_size(batch_size)
-    if x.ndim < 2 or len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x must be a non-empty batch of images with one label each, got shapes "
-                         f"{tuple(x.shape)} and {tuple(y.shape)}")
+    epochs = check_int(epochs, "epochs")
+    if x.ndim < 2 or len(x) != len(y) or len(x) < batch_size:
+        raise ValueError(f"x must hold at least one batch ({batch_size}) of images with one label each, "
+                         f"got shapes {tuple(x.shape)} and {tuple(y.shape)}")
     if x.device != y.device:
         raise ValueError(f"images are on {x.device} but labels on {y.device}: put both on one device")
     device = x.device
     model = model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one fused update for all parameters
     loss_function = torch.nn.CrossEntropyLoss()
-    order = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed)).to(device)
-    seen, loss_sum = 0, torch.zeros((), device=device)
-    with torch_training.Timer(device) as timer:
-        for number, start in enumerate(range(0, len(x), batch_size), start=1):
-            batch = order[start:start + batch_size]
-            loss = loss_function(model(x[batch]), y[batch])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            loss_sum += loss.detach()  # stays on the device: no wait for the GPU each step
-            seen += len(batch)
-            if max_batches is not None and number >= max_batches:
-                break
-        mean_loss = loss_sum.item() / number  # read once, inside the timed epoch
-    return Epoch(timer.seconds, seen, mean_loss)
+    shuffler = torch.Generator().manual_seed(seed)
+    if graphed:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, capturable=True)
+        warm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed + 1)).to(device)
+        warmup = [(x[batch], y[batch]) for batch in warm[:3 * batch_size].split(batch_size)]
+        step = torch_training.capture_training_step(model, optimizer, loss_function, warmup)
+        used = len(x) - len(x) % batch_size  # whole batches only
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # one update for all weights
+        used = len(x)
+    results = []
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(x), generator=shuffler).to(device)[:used]
+        seen, loss_sum = 0, torch.zeros((), device=device)
+        with torch_training.Timer(device) as timer:
+            for number, batch in enumerate(order.split(batch_size), start=1):
+                if graphed:
+                    loss = step(x[batch], y[batch])
+                else:
+                    loss = loss_function(model(x[batch]), y[batch])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                loss_sum += loss.detach()  # stays on the device: no wait for the GPU each step
+                seen += len(batch)
+                if max_batches is not None and number >= max_batches:
+                    break
+            mean_loss = loss_sum.item() / number  # read once, inside the timed epoch
+        results.append(Epoch(timer.seconds, seen, mean_loss))
+    return results
+
+
+def accuracy(model, x, y, batch_size: int = 2000) -> float:
+    """Fraction of ``(x, y)`` the model classifies correctly."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        correct = sum(int((model(x[i:i + batch_size]).argmax(dim=1) == y[i:i + batch_size]).sum())
+                      for i in range(0, len(x), batch_size))
+    return correct / len(x)
+
+
+def small_cnn(seed: int = 0):
+    """Chapter 12's convolutional network, freshly seeded: two 3x3 convolutions (16 and 32
+    channels), each with ReLU and 2x2 max pooling, then one dense layer to 10 scores."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for channels_in, channels_out in ((1, 16), (16, 32)):
+        layers += [nn.Conv2d(channels_in, channels_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+
+
+@dataclass
+class Training:
+    """Several epochs of one way: the fastest epoch's seconds and the final test accuracy."""
+
+    way: str
+    epochs: int
+    seconds_per_epoch: float
+    test_accuracy: float
+
+
+def eager_and_graphed(make_model, x, y, x_test, y_test, *, epochs: int = 4, seed: int = 0,
+                      batch_size: int = BATCH_SIZE) -> list[Training]:
+    """Train ``make_model(seed)`` for ``epochs`` eagerly and as a replayed CUDA graph.
+
+    Both start from the same weights and see the same shuffles; the accuracy on
+    ``(x_test, y_test)`` says whether the graph changed what was learned.
+    """
+    rows = []
+    for way, graphed in (("eager", False), ("graphed", True)):
+        model = make_model(seed)
+        runs = optimized_epochs(model, x, y, epochs=epochs, graphed=graphed, seed=seed, batch_size=batch_size)
+        rows.append(Training(way, epochs, min(run.seconds for run in runs), accuracy(model, x_test, y_test)))
+    return rows
 
 
 # --------------------------------------------------------------------------- one device
@@ -170,7 +251,7 @@ def optimized_epoch(model, x, y, *, batch_size: int = BATCH_SIZE, lr: float = LE
 
 @dataclass
 class EpochTimes:
-    """One epoch each way on one device."""
+    """One epoch each way on one device, each the fastest of ``rounds`` timed epochs."""
 
     device: str
     workers_seconds: float  # the original notebook's loop as written, with LOADER_WORKERS workers
@@ -180,6 +261,9 @@ class EpochTimes:
     samples: int
     workers: int = LOADER_WORKERS
     cores: int = 1
+    rounds: int = 1
+    load_average: float = 0.0  # the machine's one-minute load average when the timing began
+    graphed_seconds: float | None = None  # CUDA only: the optimized step replayed as a graph
     loader_warnings: list[str] = field(default_factory=list)
 
     @property
@@ -207,12 +291,22 @@ def usable_cores() -> int:
     return os.cpu_count() or 1
 
 
+def load_average() -> float:
+    """The one-minute load average: how many processes wanted a core, on average (0 where unknown)."""
+    import os
+
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
 def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_size: int = BATCH_SIZE,
-            warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0,
+            rounds: int = 3, warmup_batches: int = 20, max_batches: int | None = None, seed: int = 0,
             workers: int = LOADER_WORKERS) -> EpochTimes:
     """Time one epoch each way: the original notebook's loop with ``workers`` workers and with none
-    (both on ``dataset``), and the optimized loop (on ``images``, ``labels``).
+    (both on ``dataset``), and the optimized loop (on ``images``, ``labels``); on a CUDA device
+    also the optimized loop replayed as a CUDA graph.
 
+    Each way's time is the fastest of ``rounds`` epochs, taken in turn (one epoch of every way,
+    then the next round), so that a busy moment on the machine slows one round, not one way.
     ``dataset`` and the arrays must hold the same images.  A few warm-up batches run first
     (a GPU's first kernels include start-up costs); every timed epoch starts from the same
     freshly seeded model.  ``max_batches`` shortens the epochs alike (for tests).
@@ -223,6 +317,7 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
     if len(dataset) != len(images) or len(images) != len(labels):
         raise ValueError(f"the dataset ({len(dataset)}), images ({len(images)}) and labels ({len(labels)}) "
                          "must hold the same number of samples")
+    rounds = check_int(rounds, "rounds")
     device = torch.device(device)
     caught: list[str] = []
     options = dict(batch_size=batch_size, seed=seed, max_batches=max_batches)
@@ -230,33 +325,50 @@ def compare(device, dataset, images: np.ndarray, labels: np.ndarray, *, batch_si
     def model():  # the same starting weights for every way
         return torch_models.make_mlp(n_hidden=HIDDEN, seed=seed)
 
-    if warmup_batches:
-        dataloader_epoch(model(), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
-    written = dataloader_epoch(model(), dataset, device, num_workers=workers, caught=caught, **options)
-    one_process = dataloader_epoch(model(), dataset, device, **options)
+    load = load_average()
     x, y, conversion = to_device_tensors(images, labels, device)
     if warmup_batches:
-        optimized_epoch(model(), x, y, batch_size=batch_size, max_batches=warmup_batches)
-    optimized = optimized_epoch(model(), x, y, **options)
-    if not written.images == one_process.images == optimized.images:  # pragma: no cover - same batches
-        raise RuntimeError(f"the loops saw different numbers of images ({written.images}, "
-                           f"{one_process.images}, {optimized.images})")
-    return EpochTimes(runtime.device_description(device), written.seconds, one_process.seconds, optimized.seconds,
-                      conversion, optimized.images, workers, usable_cores(), caught)
+        dataloader_epoch(model(), dataset, device, batch_size=batch_size, max_batches=warmup_batches)
+        optimized_epochs(model(), x, y, batch_size=batch_size, max_batches=warmup_batches)
+    times: dict[str, list[Epoch]] = {"written": [], "one_process": [], "optimized": [], "graphed": []}
+    for _ in range(rounds):
+        times["written"].append(dataloader_epoch(model(), dataset, device, num_workers=workers, caught=caught,
+                                                 **options))
+        times["one_process"].append(dataloader_epoch(model(), dataset, device, **options))
+        times["optimized"] += optimized_epochs(model(), x, y, **options)
+        if device.type == "cuda":
+            times["graphed"] += optimized_epochs(model(), x, y, graphed=True, **options)
+    fastest = {way: min(run.seconds for run in runs) if runs else None for way, runs in times.items()}
+    seen = {run.images for way in ("written", "one_process", "optimized") for run in times[way]}
+    if len(seen) != 1:  # pragma: no cover - the same batches every way
+        raise RuntimeError(f"the loops saw different numbers of images: {sorted(seen)}")
+    return EpochTimes(runtime.device_description(device), fastest["written"], fastest["one_process"],
+                      fastest["optimized"], conversion, seen.pop(), workers, usable_cores(), rounds, load,
+                      fastest["graphed"], caught)
 
 
 def format_table(rows: list[EpochTimes]) -> str:
     """The side-by-side table the command line prints, with any warnings the workers' loader raised."""
     if not rows:
         raise ValueError("no timings to format")
-    header = (f"{'device':<28} {'DataLoader loop':>14} {'one process':>12} {'optimized':>10} "
+    header = (f"{'device':<28} {'DataLoader loop':>14} {'one process':>12} {'optimized':>10} {'graphed':>9} "
               f"{'speed-up':>16} {'optimized images/s':>19} {'one-off conversion':>19}")
-    lines = [header, f"{'':<28} {f'({rows[0].workers} workers)':>14} {'(0 workers)':>12} {'':>10} "
+    lines = [header, f"{'':<28} {f'({rows[0].workers} workers)':>14} {'(0 workers)':>12} {'':>10} {'':>9} "
                      f"{f'(vs {rows[0].workers}w / vs 0w)':>16}", "-" * len(header)]
     for row in rows:
+        graphed = "-" if row.graphed_seconds is None else f"{row.graphed_seconds:.3f} s"
         lines.append(f"{row.device:<28} {row.workers_seconds:>12.2f} s {row.single_process_seconds:>10.2f} s "
-                     f"{row.optimized_seconds:>8.2f} s {row.ratio:>7.1f}x /{row.single_process_ratio:>6.1f}x "
+                     f"{row.optimized_seconds:>8.2f} s {graphed:>9} "
+                     f"{row.ratio:>7.1f}x /{row.single_process_ratio:>6.1f}x "
                      f"{row.samples_per_second:>19,.0f} {row.conversion_seconds:>17.2f} s")
+    lines.append(f"each the fastest of {rows[0].rounds} epochs; one-minute load average when the timing began: "
+                 + ", ".join(f"{row.load_average:.2f} ({row.device})" for row in rows))
+    for row in rows:
+        if row.graphed_seconds is not None:
+            lines.append(f"graphed epoch on {row.device}: {row.workers_seconds / row.graphed_seconds:.1f}x faster "
+                         f"than the {row.workers}-worker loop, "
+                         f"{row.single_process_seconds / row.graphed_seconds:.1f}x than the one-process loop, "
+                         f"{row.optimized_seconds / row.graphed_seconds:.1f}x than the eager optimized loop")
     for message in dict.fromkeys(m for row in rows for m in row.loader_warnings):
         lines.append(f"warning from the DataLoader loop: {message}")
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
     python -m lesson4_support.benchmark_cli            # CPU, and CUDA when present
     python -m lesson4_support.benchmark_cli --device cpu
+    python -m lesson4_support.benchmark_cli --record media/gpu_record.json   # on a CUDA machine
 
 The ways and the table are :mod:`lesson4_support.benchmark`'s; this module only reads the
 command line, loads MNIST and prints.
@@ -12,9 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import datasets, runtime
-from .benchmark import (BATCH_SIZE, HIDDEN, LEARNING_RATE, compare, format_steps, format_table,
-                        per_image_dataset, tensorflow_step_times, usable_cores)
+from . import datasets, gpu_record, runtime, torch_models
+from .benchmark import (BATCH_SIZE, HIDDEN, LEARNING_RATE, compare, eager_and_graphed, format_steps,
+                        format_table, per_image_dataset, small_cnn, tensorflow_step_times, usable_cores)
 
 
 def default_devices() -> list[str]:
@@ -24,29 +25,66 @@ def default_devices() -> list[str]:
     return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
 
 
+def graph_trainings(device, mnist, epochs: int) -> dict:
+    """Train the MLP and the CNN eagerly and as a CUDA graph on ``device``; print and return the rows."""
+    trainings = {}
+    def mlp(seed):
+        return torch_models.make_mlp(n_hidden=HIDDEN, seed=seed)
+
+    for network, make_model, flatten in (("mlp", mlp, True), ("cnn", small_cnn, False)):
+        x, y = datasets.torch_tensors(mnist.train_images, mnist.train_labels, device, flatten=flatten)
+        x_test, y_test = datasets.torch_tensors(mnist.test_images, mnist.test_labels, device, flatten=flatten)
+        trainings[network] = eager_and_graphed(make_model, x, y, x_test, y_test, epochs=epochs)
+        eager, graphed = trainings[network]
+        print(f"{network.upper()} on {device}, {epochs} epochs each, batch {BATCH_SIZE}: "
+              f"eager {eager.seconds_per_epoch:.3f} s per epoch, test accuracy {eager.test_accuracy:.2%}; "
+              f"graphed {graphed.seconds_per_epoch:.3f} s per epoch "
+              f"({eager.seconds_per_epoch / graphed.seconds_per_epoch:.1f}x faster), "
+              f"test accuracy {graphed.test_accuracy:.2%}", flush=True)
+    return trainings
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Time one MNIST epoch the original notebook's way and the optimized way.")
+    parser = argparse.ArgumentParser(
+        description="Time one MNIST epoch the original notebook's way, the optimized way and, on CUDA, as a graph.")
     parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N or mps (repeatable; "
                         "default: cpu, plus cuda when present)")
     parser.add_argument("--no-tensorflow", action="store_true", help="skip the TensorFlow step timing")
     parser.add_argument("--max-batches", type=int, default=None, help="shorten each epoch (quick checks)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed epochs per way; the fastest counts (default 3)")
+    parser.add_argument("--epochs", type=int, default=4, help="epochs of the eager-against-graphed training "
+                        "on CUDA (default 4)")
+    parser.add_argument("--record", metavar="PATH", help="write the CUDA measurements there as the GPU record "
+                        "(media/gpu_record.json); needs a CUDA device")
     args = parser.parse_args(argv)
 
     runtime.quiet_frameworks()
     devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
+    cuda = next((device for device in devices if device.startswith("cuda")), None)
+    if args.record and cuda is None:
+        parser.error("--record writes the GPU record, and no CUDA device is among those timed")
     mnist = datasets.load_mnist(verbose=False)
     dataset = per_image_dataset(mnist.root, mnist.train_indices)
     print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "
-          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, one epoch each way, "
+          f"784-{HIDDEN}-10 network, Adam lr {LEARNING_RATE:g}, the fastest of {args.rounds} epochs each way, "
           f"{usable_cores()} CPU cores", flush=True)
     rows = []
     for device in devices:
-        rows.append(compare(device, dataset, mnist.train_images, mnist.train_labels, max_batches=args.max_batches))
+        rows.append(compare(device, dataset, mnist.train_images, mnist.train_labels, rounds=args.rounds,
+                            max_batches=args.max_batches))
         print(f"  timed {rows[-1].device}", flush=True)
     print()
     print("PyTorch, seconds per epoch")
     print(format_table(rows))
     print()
+    if cuda is not None:
+        trainings = graph_trainings(cuda, mnist, args.epochs)
+        if args.record:
+            row = rows[devices.index(cuda)]
+            measured = gpu_record.provenance(cuda, row.cores, row.load_average)
+            path = gpu_record.write(gpu_record.make_record(measured, row, BATCH_SIZE, trainings), args.record)
+            print(f"GPU record written to {path}: {gpu_record.title(gpu_record.load(path))}")
+        print()
     if args.no_tensorflow:
         print("TensorFlow: skipped (--no-tensorflow)")
     else:

@@ -1,11 +1,14 @@
-"""PyTorch training plumbing: an epoch progress line and a timer.
+"""PyTorch training plumbing: an epoch progress line, a timer, and CUDA graph capture.
 
 The training loops, their records and their stopping rules are written in the chapters,
 where the reader can see them.  What lives here is what would only distract from them:
 
 * :class:`EpochProgress` draws a live bar in Jupyter and leaves exactly one clean
   summary line per epoch in a saved notebook (it writes to stdout only, never stderr);
-* :class:`Timer` measures wall-clock seconds, waiting for a GPU to finish first.
+* :class:`Timer` measures wall-clock seconds, waiting for a GPU to finish first;
+* :func:`count_operations` counts the operations a step runs, and
+  :func:`capture_training_step` records a whole step as one CUDA graph (chapter 09 shows
+  it and explains why it helps).
 """
 
 from __future__ import annotations
@@ -197,3 +200,76 @@ class Timer:
 def per_second(count: float, seconds: float) -> float:
     """``count / seconds`` (samples per second, say), as a Python float."""
     return float(count) / float(seconds)
+
+
+# --------------------------------------------------------------------------- launches and graphs
+
+
+def count_operations(function) -> int:
+    """How many tensor operations ``function()`` asks PyTorch to run.
+
+    Counted where PyTorch hands each operation to its device code, after autograd, so a
+    backward pass and an optimizer step are counted too.  On a GPU each operation is at
+    least one kernel the processor has to launch.
+    """
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Counter(TorchDispatchMode):
+        count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            Counter.count += 1
+            return func(*args, **(kwargs or {}))
+
+    with Counter():
+        function()
+    return Counter.count
+
+
+def capture_training_step(model, optimizer, loss_function, warmup):
+    """Record one whole training step (forward, backward, update) as a CUDA graph.
+
+    ``warmup`` holds a few ``(images, labels)`` batches on the GPU, all of the shape the
+    graph will replay.  They are trained on first, as ordinary steps, on a side stream, so
+    that the optimizer's state and every buffer the step needs exist before the capture.
+    The optimizer must be built with ``capturable=True``.  Returns ``step(images, labels)``,
+    which copies a batch into the graph's own input tensors, replays the whole step as one
+    launch and returns the graph's loss tensor (overwritten by the next replay).
+    """
+    import torch
+
+    first_images, first_labels = warmup[0]
+    if first_images.device.type != "cuda":
+        raise ValueError(f"CUDA graphs record work on a CUDA device; the batches are on "
+                         f"{first_images.device}")
+    images_in = torch.empty_like(first_images)  # the graph reads its input from here
+    labels_in = torch.empty_like(first_labels)
+
+    def one_step():
+        loss = loss_function(model(images_in), labels_in)
+        loss.backward()
+        optimizer.step()
+        return loss.detach()
+
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for images, labels in warmup:
+            images_in.copy_(images)
+            labels_in.copy_(labels)
+            optimizer.zero_grad(set_to_none=True)
+            one_step()
+    torch.cuda.current_stream().wait_stream(side)
+
+    graph = torch.cuda.CUDAGraph()
+    optimizer.zero_grad(set_to_none=True)  # the graph's backward writes fresh gradients
+    with torch.cuda.graph(graph):
+        loss_out = one_step()
+
+    def step(images, labels):
+        images_in.copy_(images)
+        labels_in.copy_(labels)
+        graph.replay()
+        return loss_out
+
+    return step

@@ -10,6 +10,7 @@ Jupyter show its roles and directives as raw text.  This script turns each chapt
 - admonitions become block quotes with a bold title;
 - framework tabs become consecutive cells, each under a "PyTorch" or "TensorFlow" heading;
 - figures read from files are embedded as cell attachments, with their captions;
+- code included from the support package (``literalinclude``) is copied in as a code block;
 - links to other pages point at the other reader notebooks;
 - the hidden setup cell becomes visible: it imports the support package, and installs it
   at this release's tag where it is missing (Colab).
@@ -47,11 +48,11 @@ EXECUTED = ROOT / "_build" / "jupyter_execute"
 #: Glued values that depend on the machine that built the site (timings, its core count,
 #: its device).  They are marked so a reader does not expect to see the same numbers.
 MACHINE_VALUES = frozenset({
-    "bench_optimized_seconds", "cnn_seconds", "compiled_epoch_s", "compiled_ms", "cores",
-    "device_name", "eager_50_min", "eager_epoch_s", "eager_ms", "fit_epoch_s", "loading_share",
-    "loop_epoch_s", "lstm_seconds", "macs_per_second", "mlp_seconds", "optimized_seconds",
-    "rnn_seconds", "seconds_per_epoch", "single_process_speedup", "speedup", "step_ratio",
-    "loader_epoch_seconds", "workers_effect",
+    "bench_optimized_seconds", "cnn_device", "cnn_seconds", "compiled_epoch_s", "compiled_ms",
+    "cores", "device_name", "eager_50_min", "eager_epoch_s", "eager_ms", "fit_epoch_s",
+    "load_average", "loader_epoch_seconds", "loading_share", "loop_epoch_s", "lstm_seconds",
+    "macs_per_second", "mlp_seconds", "optimized_seconds", "rnn_seconds", "seconds_per_epoch",
+    "single_process_speedup", "speedup", "step_operations", "step_ratio", "workers_effect",
 })
 MACHINE_MARK = "†"
 FRAMEWORK_HEADINGS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
@@ -192,6 +193,22 @@ class Page:
         return f"attachment:{path.name}"
 
 
+def included_source(directive: Directive, folder: Path, where: str) -> str:
+    """The code a ``literalinclude`` shows: the whole file, or the one definition its ``:pyobject:`` names."""
+    path = (folder / directive.argument).resolve()
+    if not path.is_file():
+        raise ReaderNotebookError(f"{where}: the included file {path} does not exist")
+    source = path.read_text()
+    name = directive.options.get("pyobject")
+    if not name:
+        return source.rstrip("\n")
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            lines = source.splitlines()[node.lineno - 1 - len(node.decorator_list):node.end_lineno]
+            return "\n".join(lines)
+    raise ReaderNotebookError(f"{where}: {path.name} defines no {name!r} to include")
+
+
 def render_directive(directive: Directive, page: Page, folder: Path) -> str:
     body = convert_markdown(directive.body, page, folder)
     if directive.name == "admonition":
@@ -211,6 +228,9 @@ def render_directive(directive: Directive, page: Page, folder: Path) -> str:
         page.attachments[name] = {"image/png": page.images[directive.argument]}
         alt = " ".join(str(directive.options.get("alt", "")).split())
         return f"![{alt}](attachment:{name})\n\n*{' '.join(body.split())}*"
+    if directive.name == "literalinclude":
+        return "```{}\n{}\n```".format(directive.options.get("language", ""),
+                                       included_source(directive, folder, page.where))
     if directive.name == "nb-exec-table":
         return (f"The table of every page's last run is made by the site builder: see "
                 f"[this page on the site]({page.site}chapters/14_execution_report.html).")

@@ -51,7 +51,7 @@ def test_both_epochs_train_on_every_sample(tiny):
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
     model = torch_models.make_mlp(seed=0)
     before = model[1].weight.detach().clone()
-    run = benchmark.optimized_epoch(model, x, y, batch_size=64)
+    (run,) = benchmark.optimized_epochs(model, x, y, batch_size=64)
     assert run.images == 200 and run.seconds > 0 and 1.0 < run.mean_loss < 5.0
     assert not torch.equal(before, model[1].weight)  # the weights were trained
 
@@ -77,8 +77,10 @@ def test_loader_warnings_are_collected_not_printed(tiny, recwarn):
 
 def test_compare_reports_the_times_and_both_ratios(tiny):
     images, labels, dataset = tiny
-    row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2, workers=1)
+    row = benchmark.compare("cpu", dataset, images, labels, warmup_batches=1, max_batches=2, workers=1, rounds=2)
     assert row.samples == 128 and row.workers == 1 and row.cores == benchmark.usable_cores()
+    assert row.rounds == 2 and row.load_average >= 0
+    assert row.graphed_seconds is None  # CUDA graphs need a CUDA device
     assert row.ratio == pytest.approx(row.workers_seconds / row.optimized_seconds)
     assert row.single_process_ratio == pytest.approx(row.single_process_seconds / row.optimized_seconds)
     assert row.samples_per_second == pytest.approx(128 / row.optimized_seconds)
@@ -86,6 +88,10 @@ def test_compare_reports_the_times_and_both_ratios(tiny):
     assert "DataLoader loop" in table and "(1 workers)" in table and "cpu" in table
     assert f"{row.ratio:.1f}x" in table and f"{row.single_process_ratio:.1f}x" in table
     assert "warning from the DataLoader loop" not in table
+    assert "fastest of 2 epochs" in table and f"{row.load_average:.2f}" in table
+    graphed = benchmark.format_table([dataclasses.replace(row, graphed_seconds=row.optimized_seconds / 4)])
+    assert f"{row.workers_seconds / (row.optimized_seconds / 4):.1f}x faster than the 1-worker loop" in graphed
+    assert "4.0x than the eager optimized loop" in graphed
     warned = benchmark.format_table([dataclasses.replace(row, loader_warnings=["too many workers"])])
     assert warned.endswith("warning from the DataLoader loop: too many workers")
 
@@ -100,11 +106,46 @@ def test_bad_input_is_refused(tiny):
         benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", num_workers=-1)
     x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
     with pytest.raises(ValueError, match="one label each"):
-        benchmark.optimized_epoch(torch_models.make_mlp(seed=0), x, y[:5])
+        benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y[:5])
+    with pytest.raises(ValueError, match="rounds"):
+        benchmark.compare("cpu", dataset, images, labels, rounds=0)
     with pytest.raises(ValueError, match="no timings"):
         benchmark.format_table([])
     with pytest.raises(ValueError, match="at least one batch"):
         benchmark.tensorflow_step_times(images[:10], labels[:10])
+
+
+def test_later_epochs_keep_the_optimizer_state(tiny):
+    """Two epochs in one call train on: the second starts where the first ended."""
+    images, labels, _ = tiny
+    x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
+    first, second = benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y, epochs=2, batch_size=64)
+    assert first.images == second.images == 200
+    (again,) = benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y, batch_size=64)
+    assert again.mean_loss == pytest.approx(first.mean_loss)  # the same shuffle and weights
+    assert second.mean_loss < first.mean_loss
+
+
+def test_graphed_epochs_need_a_cuda_device(tiny):
+    images, labels, _ = tiny
+    x, y, _ = benchmark.to_device_tensors(images, labels, "cpu")
+    with pytest.raises(ValueError, match="CUDA graphs record work on a CUDA device"):
+        benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y, graphed=True)
+
+
+def test_small_cnn_is_chapter_12s_network():
+    cnn = benchmark.small_cnn(seed=0)
+    assert cnn(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
+    kinds = [type(layer).__name__ for layer in cnn]
+    assert kinds == ["Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    assert sum(p.numel() for p in cnn.parameters()) == 160 + 4_640 + 15_690
+    assert torch.equal(cnn[0].weight, benchmark.small_cnn(seed=0)[0].weight)
+
+
+def test_accuracy_counts_correct_answers():
+    model = torch.nn.Identity()
+    scores = torch.eye(10)[[1, 2, 3, 3]]
+    assert benchmark.accuracy(model, scores, torch.tensor([1, 2, 3, 4]), batch_size=3) == 0.75
 
 
 def test_step_times_line():

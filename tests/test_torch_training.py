@@ -107,3 +107,22 @@ def test_timer_measures_a_block_and_per_second():
 
 def test_timer_starts_as_nan():
     assert math.isnan(torch_training.Timer().seconds)
+
+
+def test_operations_are_counted_forward_and_backward():
+    import torch
+
+    assert torch_training.count_operations(lambda: torch.ones(3) + 1) == 2
+    x = torch.ones(3, requires_grad=True)
+    forward_only = torch_training.count_operations(lambda: (x * 2).sum())
+    assert torch_training.count_operations(lambda: (x * 2).sum().backward()) > forward_only
+
+
+def test_capture_needs_batches_on_a_cuda_device():
+    import torch
+
+    model = torch.nn.Linear(4, 2)
+    optimizer = torch.optim.Adam(model.parameters())
+    batch = (torch.zeros(8, 4), torch.zeros(8, dtype=torch.long))
+    with pytest.raises(ValueError, match="CUDA graphs record work on a CUDA device; the batches are on cpu"):
+        torch_training.capture_training_step(model, optimizer, torch.nn.CrossEntropyLoss(), [batch])
