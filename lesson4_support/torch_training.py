@@ -229,20 +229,21 @@ def count_operations(function) -> int:
 def capture_training_step(model, optimizer, loss_function, warmup):
     """Record one whole training step (forward, backward, update) as a CUDA graph.
 
-    ``warmup`` holds a few ``(images, labels)`` batches on the GPU, all of the shape the
-    graph will replay.  They are trained on first, as ordinary steps, on a side stream, so
-    that the optimizer's state and every buffer the step needs exist before the capture.
-    The optimizer must be built with ``capturable=True``.  Returns ``step(images, labels)``,
-    which copies a batch into the graph's own input tensors, replays the whole step as one
-    launch and returns the graph's loss tensor (overwritten by the next replay).
+    ``warmup`` holds a few ``(images, labels)`` batches on the GPU, all of the shape
+    the graph will replay.  They are trained on first, as ordinary steps, on a side
+    stream, so that the optimizer's state and every buffer the step needs exist
+    before the capture.  The optimizer must be built with ``capturable=True``.
+    Returns ``step(images, labels)``: it copies a batch into the graph's own input
+    tensors, replays the whole step as one launch and returns the graph's loss
+    tensor (overwritten by the next replay).
     """
     import torch
 
     first_images, first_labels = warmup[0]
     if first_images.device.type != "cuda":
-        raise ValueError(f"CUDA graphs record work on a CUDA device; the batches are on "
-                         f"{first_images.device}")
-    images_in = torch.empty_like(first_images)  # the graph reads its input from here
+        raise ValueError("CUDA graphs record work on a CUDA device; "
+                         f"the batches are on {first_images.device}")
+    images_in = torch.empty_like(first_images)  # the graph reads its inputs here
     labels_in = torch.empty_like(first_labels)
 
     def one_step():

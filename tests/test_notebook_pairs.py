@@ -1,5 +1,6 @@
 """Every chapter is a Jupytext pair whose two halves hold the same cells."""
 
+import ast
 import json
 import re
 import tomllib
@@ -147,3 +148,20 @@ def test_code_lines_fit_the_code_cell(md):
             for cell in jupytext.read(md).cells if cell.cell_type == "code"
             for line in cell.source.splitlines() if len(line) > CODE_WIDTH]
     assert not long, f"{md.name} has code lines wider than {CODE_WIDTH} characters:\n  " + "\n  ".join(long)
+
+
+INCLUDE = re.compile(r"^```\{literalinclude\} (?P<path>\S+)\n(?P<options>(?::[\w-]+:.*\n)+)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
+def test_included_code_fits_the_code_cell(md):
+    """Code a page shows from the support package (``literalinclude``) keeps the same width."""
+    for match in INCLUDE.finditer(md.read_text()):
+        source = (md.parent / match["path"]).resolve().read_text()
+        name = re.search(r":pyobject: (\w+)", match["options"])
+        lines = source.splitlines()
+        if name:
+            node = next(n for n in ast.parse(source).body if getattr(n, "name", None) == name[1])
+            lines = lines[node.lineno - 1:node.end_lineno]
+        long = [line.strip()[:60] for line in lines if len(line) > CODE_WIDTH]
+        assert not long, f"{md.name} includes lines of {match['path']} wider than {CODE_WIDTH}: {long}"
