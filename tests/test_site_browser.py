@@ -173,6 +173,11 @@ STRAY_DOLLARS = """() => {
 }"""
 
 
+WIDE_CODE = """() => [...document.querySelectorAll('main div.highlight pre')]
+    .filter(pre => !pre.closest('.cell_output, .output') && pre.scrollWidth > pre.clientWidth + 1)
+    .map(pre => pre.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80))"""
+
+
 @dataclass
 class Visit:
     """One page load at desktop width: everything the per-page tests look at."""
@@ -181,6 +186,7 @@ class Visit:
     images: list[dict]
     math: dict
     stray_dollars: list[str]
+    wide_code: list[str]
     screenshot: Path
 
 
@@ -196,10 +202,11 @@ def visits(browser, server):
                 images = page.evaluate(IMAGE_STATE)
                 math = page.evaluate(MATH_STATE)
                 stray = page.evaluate(STRAY_DOLLARS)
+                wide_code = page.evaluate(WIDE_CODE)
                 shot = SCREENSHOTS / f"{docname}.png"
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shot), full_page=True)
-            cache[docname] = Visit(log, images, math, stray, shot)
+            cache[docname] = Visit(log, images, math, stray, wide_code, shot)
             summary[docname] = {
                 "requests": log.requests,
                 "images": len(images),
@@ -242,6 +249,13 @@ def test_every_image_decodes(visits, docname):
     images = visits(docname).images
     broken = [img["src"] for img in images if img["width"] <= 0]
     assert not broken, f"images on {docname} that did not decode: {broken}"
+
+
+@pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
+def test_code_fits_its_box_on_a_desktop(visits, docname):
+    """Code lines of up to 88 characters (tests/test_notebook_pairs.py) show without scrolling."""
+    wide = visits(docname).wide_code
+    assert not wide, f"code blocks on {docname} that scroll sideways at desktop width, widest lines: {wide}"
 
 
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
