@@ -214,11 +214,12 @@ def small_cnn(seed: int = 0):
     import torch
     from torch import nn
 
-    torch.manual_seed(seed)
-    layers: list[nn.Module] = []
-    for channels_in, channels_out in ((1, 16), (16, 32)):
-        layers += [nn.Conv2d(channels_in, channels_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
+    with torch.random.fork_rng(devices=[]):  # as make_mlp: the caller's random numbers stay
+        torch.manual_seed(seed)
+        layers: list[nn.Module] = []
+        for channels_in, channels_out in ((1, 16), (16, 32)):
+            layers += [nn.Conv2d(channels_in, channels_out, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
 
 
 @dataclass

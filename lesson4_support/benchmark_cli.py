@@ -27,13 +27,15 @@ def default_devices() -> list[str]:
 
 def graph_trainings(device, mnist, epochs: int) -> dict:
     """Train the MLP and the CNN eagerly and as a CUDA graph on ``device``; print and return the rows."""
-    trainings = {}
+    # (N, 1, 28, 28) for the CNN; the MLP's first layer flattens them
+    x, y = datasets.torch_tensors(mnist.train_images, mnist.train_labels, device, flatten=False)
+    x_test, y_test = datasets.torch_tensors(mnist.test_images, mnist.test_labels, device, flatten=False)
+
     def mlp(seed):
         return torch_models.make_mlp(n_hidden=HIDDEN, seed=seed)
 
-    for network, make_model, flatten in (("mlp", mlp, True), ("cnn", small_cnn, False)):
-        x, y = datasets.torch_tensors(mnist.train_images, mnist.train_labels, device, flatten=flatten)
-        x_test, y_test = datasets.torch_tensors(mnist.test_images, mnist.test_labels, device, flatten=flatten)
+    trainings = {}
+    for network, make_model in (("mlp", mlp), ("cnn", small_cnn)):
         trainings[network] = eager_and_graphed(make_model, x, y, x_test, y_test, epochs=epochs)
         eager, graphed = trainings[network]
         print(f"{network.upper()} on {device}, {epochs} epochs each, batch {BATCH_SIZE}: "

@@ -213,7 +213,8 @@ class EpochLogger(keras.callbacks.Callback):
     Keras's progress bar rewrites one line of the terminal many times a second, which
     leaves a mess of control characters in a saved notebook.  This callback writes a
     single clean line when each epoch ends, with the metrics Keras logged (in
-    ``metrics`` order when given) and the epoch's wall-clock time.
+    ``metrics`` order when given) and the epoch's wall-clock time, which it also keeps in
+    ``seconds``, one entry per epoch.
     """
 
     def __init__(self, metrics: Iterable[str] | None = None, stream=None):
@@ -226,6 +227,7 @@ class EpochLogger(keras.callbacks.Callback):
             raise TypeError(f"stream must be a writable text stream, got {type(stream).__name__}")
         self.metrics = metrics
         self.stream = stream
+        self.seconds: list[float] = []
         self._started = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -238,5 +240,6 @@ class EpochLogger(keras.callbacks.Callback):
             if missing:
                 raise KeyError(f"Keras logged no {', '.join(missing)}; it logged {', '.join(logs) or 'nothing'}")
             logs = {name: logs[name] for name in self.metrics}
-        line = epoch_line(epoch + 1, self.params["epochs"], logs, time.perf_counter() - self._started)
+        self.seconds.append(time.perf_counter() - self._started)
+        line = epoch_line(epoch + 1, self.params["epochs"], logs, self.seconds[-1])
         print(line, file=self.stream if self.stream is not None else sys.stdout, flush=True)

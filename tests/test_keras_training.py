@@ -173,6 +173,8 @@ def test_epoch_logger_prints_one_line_per_epoch():
         assert line.startswith(f"epoch {number}/3  loss ")  # the PyTorch loops' line
         assert "val_accuracy" in line and line.endswith(" s")
         assert "accuracy " not in line.replace("val_accuracy ", "")  # only the metrics asked for
+    assert len(logger.seconds) == 3 and all(seconds > 0 for seconds in logger.seconds)
+    assert [line.split()[-2] for line in lines] == [f"{seconds:.1f}" for seconds in logger.seconds]
 
 
 def test_epoch_logger_names_missing_metrics():
