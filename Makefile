@@ -12,11 +12,14 @@ STAMP  := $(VENV)/.installed-stamp
 THREADS ?= 2
 # Anything but a positive whole number would only fail deep inside a chapter, as libgomp's
 # complaint about OMP_NUM_THREADS in a cell's output; stop here with a plain message instead.
-$(if $(filter $(THREADS),$(shell printf '%s\n' '$(THREADS)' | grep -Ex '[1-9][0-9]*')),,\
-  $(error THREADS must be a positive whole number of CPU threads, such as THREADS=2 or THREADS=8; got '$(THREADS)'))
+# Make's own functions only, on the unexpanded text: the value never reaches a shell.
+$(if $(and $(filter 1,$(words $(value THREADS))),$(filter-out 0%,$(value THREADS)),$(if $(strip $(subst 0,,\
+  $(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,\
+  $(value THREADS)))))))))))),,ok)),,\
+  $(error THREADS must be a positive whole number of CPU threads, such as THREADS=2 or THREADS=8; got '$(value THREADS)'))
 export OMP_NUM_THREADS = $(THREADS)
 
-.PHONY: env lock book test unit notebooks reader-notebooks colab-check memory benchmark lab clean
+.PHONY: env lock lint book test unit notebooks reader-notebooks colab-check memory benchmark playground-bench lab lighthouse clean
 
 env: $(STAMP)
 
@@ -41,6 +44,7 @@ lock: $(STAMP)
 book: $(STAMP)
 	$(BIN)/python scripts/cache_stamp.py
 	$(BIN)/jupyter-book build . --all -W -n --keep-going
+	$(BIN)/python scripts/optimize_site.py
 	$(BIN)/python scripts/make_downloads.py
 
 # axe-core, the accessibility rules the browser tests run on every page, at the version
@@ -50,19 +54,41 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/axe --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility audit will be skipped"; fi
 
-# Build the site, then run the unit tests, compare every chapter with its reference
+# Lighthouse (the version tests/lighthouse/package-lock.json pins) on every page of the built
+# site, served gzipped, with its mobile profile: the median of RUNS runs per page in a table,
+# the reports in _build/lighthouse/.  A benchmark, not a test: its timings follow the load.
+LIGHTHOUSE := tests/lighthouse/node_modules/lighthouse/cli/index.js
+RUNS ?= 3
+$(LIGHTHOUSE): tests/lighthouse/package.json tests/lighthouse/package-lock.json
+	npm ci --prefix tests/lighthouse --no-audit --no-fund --silent --ignore-scripts
+
+lighthouse: $(STAMP) $(LIGHTHOUSE)
+	$(BIN)/python scripts/lighthouse_site.py --runs $(RUNS) $(if $(PAGES),--pages $(PAGES))
+
+# The pyflakes and bugbear rules over the package, scripts/, tests/ and the chapters'
+# notebooks; pyproject.toml's [tool.ruff] names the rules and the few exceptions.
+lint: $(STAMP)
+	$(BIN)/ruff check
+
+# Lint, build the site, then run the unit tests, compare every chapter with its reference
 # outputs (nbval), and check the built pages (static checks, and in Chromium when present).
-test: book $(AXE)
+test: lint book $(AXE)
 	$(BIN)/python -m pytest tests chapters --nbval --sanitize-with tests/sanitize.cfg \
 		--nbval-cell-timeout=900
 
 # Everything in tests/ (unit, configuration and site checks), without nbval over the chapters.
-unit: $(STAMP)
+# The accessibility audit is among them, so axe-core is installed first, as for `test`.
+unit: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest tests
 
 # One MNIST epoch the original notebook's way (with and without workers) and the optimized way, on CPU and CUDA.
 benchmark: $(STAMP)
 	$(BIN)/python -m lesson4_support.benchmark_cli
+
+# The in-page playground (browser/playground/) in headless Chromium: one epoch of a 2-8-8-2
+# network on 500 points plus a full repaint of its views; prints the median time.
+playground-bench: $(STAMP)
+	$(BIN)/python scripts/playground_bench.py
 
 # Re-execute every chapter and store its text outputs in the .ipynb pair.
 notebooks: $(STAMP)
@@ -80,8 +106,9 @@ colab-check: $(STAMP)
 
 # JupyterLab for this machine only (127.0.0.1), rooted at the clone and opening at
 # notebooks/.  It prints the address to open, login token included.  Another port:
-# make lab PORT=8890.  .jupyter/ adds one setting: Markdown files open as notebooks
-# (through Jupytext), so chapters/NN_name.md opens with its cells.
+# make lab PORT=8890.  .jupyter/ adds two settings: Markdown files open as notebooks
+# (through Jupytext), so chapters/NN_name.md opens with its cells, and Lab neither asks
+# about nor fetches Jupyter news.
 PORT ?= 8888
 # JupyterLab refuses to start as root unless told; containers often run as root.
 lab: $(STAMP)

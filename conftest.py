@@ -51,12 +51,16 @@ BINDER_LIMIT_GB = 2.0
 MEMORY_OVER_BUDGET = {
     "05_dense_layers.ipynb": "PyTorch layers beside their Keras twins (1.23-1.55 GB measured)",
     "10_tensorflow_keras.ipynb": "Keras training beside a PyTorch version of the model (1.54-1.90 GB measured)",
-    "13_recurrent.ipynb": "PyTorch training after a Keras parity check of the RNN (1.42-1.74 GB measured)",
+    "13_recurrent.ipynb": "PyTorch training of three recurrent networks after a Keras parity check of the RNN (1.42-1.82 GB measured)",
 }
 _SPEC = importlib.util.spec_from_file_location("measure_memory", Path(__file__).parent / "scripts" / "measure_memory.py")
 measure_memory = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(measure_memory)
+#: How far apart two runs of the same page have measured: a listed page that peaks further
+#: than this below the budget no longer needs its place on the list.
+MEMORY_SPREAD_GB = 0.35
 _peaks: dict[str, int] = {}
+_cells_run: set[str] = set()
 
 
 def _is_notebook_file(node) -> bool:
@@ -67,13 +71,20 @@ class ChapterMemory(pytest.Item):
     """Passes when the chapter's kernel and its children stayed within the budget."""
 
     def runtest(self):
-        if self.parent.nodeid not in _peaks:
+        if self.parent.nodeid not in _cells_run:
             pytest.skip("no cell of this chapter ran, so there is no memory to check")
+        assert self.parent.nodeid in _peaks, (
+            f"the cells of {self.parent.name} ran but their kernel process was not found "
+            "(nbval's IPyNbFile.kernel.km.provisioner.process): the memory check measured nothing")
         peak_gb = _peaks[self.parent.nodeid] / 1e9
         known = MEMORY_OVER_BUDGET.get(self.parent.name)
         assert peak_gb <= BINDER_LIMIT_GB, (
             f"{self.parent.name} peaked at {peak_gb:.2f} GB (PSS of its kernel and children): "
             f"Binder restarts a kernel above {BINDER_LIMIT_GB} GB")
+        assert not known or peak_gb > MEMORY_BUDGET_GB - MEMORY_SPREAD_GB, (
+            f"{self.parent.name} is listed in MEMORY_OVER_BUDGET ({known}) but peaked at {peak_gb:.2f} GB, "
+            f"further below the {MEMORY_BUDGET_GB} GB budget than the {MEMORY_SPREAD_GB} GB two runs can differ "
+            "by: take it off the list")
         if known and peak_gb > MEMORY_BUDGET_GB:
             pytest.xfail(f"known to pass the budget, {peak_gb:.2f} GB this run: {known}")
         assert peak_gb <= MEMORY_BUDGET_GB, (
@@ -84,7 +95,22 @@ class ChapterMemory(pytest.Item):
         return self.path, None, f"{self.parent.name}: peak memory"
 
 
+# --------------------------------------------------------------------------- after the chapters
+# nbval runs the chapters after tests/, in the same session, and they rewrite media/. A test
+# marked `after_chapters` (the media comparison) runs after the last chapter's last cell.
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "after_chapters: runs after every chapter nbval runs in the same session")
+
+
+def run_after_the_chapters(items):
+    later = [item for item in items if item.get_closest_marker("after_chapters")]
+    items[:] = [item for item in items if not item.get_closest_marker("after_chapters")] + later
+
+
 def pytest_collection_modifyitems(session, config, items):
+    run_after_the_chapters(items)
     if not measure_memory.supported():
         return
     last_cell = {}
@@ -97,8 +123,12 @@ def pytest_collection_modifyitems(session, config, items):
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    kernel = getattr(item.parent, "kernel", None) if _is_notebook_file(item.parent) else None
-    if kernel is None or not measure_memory.supported():
+    if not _is_notebook_file(item.parent) or not measure_memory.supported():
+        yield
+        return
+    _cells_run.add(item.parent.nodeid)
+    kernel = getattr(item.parent, "kernel", None)
+    if kernel is None:  # ChapterMemory reports it: the cells ran unmeasured
         yield
         return
     sampler = measure_memory.PeakSampler(kernel.km.provisioner.process.pid)

@@ -15,6 +15,8 @@ from typing import Iterable
 
 import numpy as np
 
+from . import runtime
+
 
 def figure_to_rgb(fig, *, draw: bool = True) -> np.ndarray:
     """Render a Matplotlib figure to an ``(height, width, 3)`` uint8 array.
@@ -56,7 +58,7 @@ def write_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, *, duration
             raise ValueError(f"frame {i} has shape {frame.shape}, but frame 0 has {shape}: all frames must match")
     if not 2 <= colors <= 256:
         raise ValueError(f"colors must be between 2 and 256, got {colors}")
-    if duration_ms <= 0 or final_pause_ms <= 0:
+    if not (duration_ms > 0 and final_pause_ms > 0):  # NaN fails this test too
         raise ValueError("frame durations must be positive")
     path = Path(path)
     if path.suffix.lower() != ".gif":
@@ -71,10 +73,7 @@ def write_gif(frames: Iterable[np.ndarray], path: str | os.PathLike, *, duration
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations,
                    loop=loop, optimize=False, disposal=1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(buffer.getvalue())
-    os.replace(partial, path)
-    return path
+    return runtime.write_file_atomically(path, buffer.getvalue())
 
 
 def gif_info(path: str | os.PathLike) -> dict:
@@ -86,6 +85,30 @@ def gif_info(path: str | os.PathLike) -> dict:
         if image.format != "GIF":
             raise ValueError(f"{path} is a {image.format} file, not a GIF")
         return {"frames": getattr(image, "n_frames", 1), "size": image.size, "bytes": path.stat().st_size}
+
+
+def write_frame_notes(gif: str | os.PathLike, labels, notes=None) -> Path:
+    """Write what each frame of the GIF at ``gif`` shows, for the site's frame player.
+
+    ``labels`` names each frame ("pass 3 of 20"); ``notes`` optionally adds the numbers the
+    frame carries ("4 mistakes in this pass").  They go to ``NAME.frames.json`` beside
+    ``NAME.gif`` (returned), written the same byte for byte for the same text.
+    """
+    import json
+
+    gif = Path(gif)
+    count = gif_info(gif)["frames"]
+    labels = list(labels)
+    notes = [""] * count if notes is None else list(notes)
+    for name, texts in (("labels", labels), ("notes", notes)):
+        if len(texts) != count or not all(isinstance(text, str) for text in texts):
+            raise ValueError(f"{name} must be {count} strings, one per frame of {gif.name}")
+    path = gif.with_name(f"{gif.stem}.frames.json")
+    lines = [json.dumps({"label": label, "note": note}, ensure_ascii=False)
+             for label, note in zip(labels, notes, strict=True)]
+    path.write_text(f'{{"gif": {json.dumps(gif.name)}, "frames": [\n' + ",\n".join(lines) + "\n]}\n",
+                    encoding="utf-8")
+    return path
 
 
 def _check_linear_states(states, n_features: int) -> list[tuple[np.ndarray, float]]:
@@ -115,7 +138,7 @@ def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None
     where it equals zero, scatters the 2-D points ``X`` coloured by ``y`` and writes
     "``frame_label`` i of n" in a corner (frame 0 is the state before training).  ``notes``
     is an optional list with one extra line of text per frame.  The remaining options go to
-    :func:`write_gif`.
+    :func:`write_gif`; the same labels and notes go beside the GIF (:func:`write_frame_notes`).
     """
     from matplotlib.colors import ListedColormap
 
@@ -168,4 +191,6 @@ def animate_linear_boundary(states, X, y, path: str | os.PathLike, *, notes=None
             frames.append(figure_to_rgb(fig))
     finally:
         plt.close(fig)
-    return write_gif(frames, path, **gif_options)
+    gif = write_gif(frames, path, **gif_options)
+    write_frame_notes(gif, [f"{frame_label} {i} of {last}" for i in range(len(states))], notes)
+    return gif

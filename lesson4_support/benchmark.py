@@ -76,12 +76,14 @@ def per_image_transform():
 def per_image_dataset(root, indices=None):
     """torchvision's MNIST training set with :func:`per_image_transform` applied per sample.
 
-    ``indices`` restricts it to a subset (the lesson's 50,000 training images).
+    ``indices`` restricts it to a subset (the lesson's 50,000 training images).  Only the
+    verified raw files are read (see :func:`lesson4_support.datasets.mnist_dataset`).
     """
     from torch.utils.data import Subset
-    from torchvision import datasets as tv_datasets
 
-    full = tv_datasets.MNIST(str(root), train=True, download=True, transform=per_image_transform())
+    from .datasets import mnist_dataset
+
+    full = mnist_dataset(root, train=True, transform=per_image_transform())
     return full if indices is None else Subset(full, [int(i) for i in indices])
 
 
@@ -100,6 +102,7 @@ def dataloader_epoch(model, dataset, device, *, batch_size: int = BATCH_SIZE, lr
     from torch.utils.data import DataLoader
 
     batch_size = _check_batch_size(batch_size)
+    max_batches = None if max_batches is None else check_int(max_batches, "max_batches")
     num_workers = check_int(num_workers, "num_workers", 0)
     if len(dataset) == 0:
         raise ValueError("the dataset is empty")
@@ -155,6 +158,7 @@ def optimized_epochs(model, x, y, *, epochs: int = 1, graphed: bool = False, bat
     import torch
 
     batch_size = _check_batch_size(batch_size)
+    max_batches = None if max_batches is None else check_int(max_batches, "max_batches")
     epochs = check_int(epochs, "epochs")
     if x.ndim < 2 or len(x) != len(y) or len(x) < batch_size:
         raise ValueError(f"x must hold at least one batch ({batch_size}) of images with one label each, "
@@ -201,6 +205,14 @@ def accuracy(model, x, y, batch_size: int = 2000) -> float:
     """Fraction of ``(x, y)`` the model classifies correctly."""
     import torch
 
+    batch_size = _check_batch_size(batch_size)  # a negative one would count nothing and report 0
+    if y.ndim != 1:
+        raise ValueError(f"y must hold one class number per input, got shape {tuple(y.shape)} "
+                         "(one-hot labels? pass y.argmax(dim=1))")
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} inputs but {len(y)} labels: accuracy needs one label per input")
+    if len(x) == 0:
+        raise ValueError("x and y are empty: there is no accuracy to measure")
     model.eval()
     with torch.no_grad():
         correct = sum(int((model(x[i:i + batch_size]).argmax(dim=1) == y[i:i + batch_size]).sum())

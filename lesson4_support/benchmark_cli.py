@@ -1,6 +1,6 @@
 """Time one MNIST epoch the original notebook's way and the optimized way, on this machine.
 
-    python -m lesson4_support.benchmark_cli            # CPU, and CUDA when present
+    python -m lesson4_support.benchmark_cli            # $LESSON4_DEVICE, else CPU and CUDA when present
     python -m lesson4_support.benchmark_cli --device cpu
     python -m lesson4_support.benchmark_cli --record media/gpu_record.json   # on a CUDA machine
 
@@ -11,7 +11,10 @@ command line, loads MNIST and prints.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from . import datasets, gpu_record, runtime, torch_models
 from .benchmark import (BATCH_SIZE, HIDDEN, LEARNING_RATE, compare, eager_and_graphed, format_steps,
@@ -19,10 +22,36 @@ from .benchmark import (BATCH_SIZE, HIDDEN, LEARNING_RATE, compare, eager_and_gr
 
 
 def default_devices() -> list[str]:
-    """CPU, plus CUDA when PyTorch sees a GPU."""
+    """The device ``$LESSON4_DEVICE`` names, else CPU, plus CUDA when PyTorch sees a GPU."""
     import torch
 
+    requested = os.environ.get(runtime.DEVICE_ENV, "").strip()
+    if requested:
+        return [requested]
     return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number from 1 up."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def check_writable(path: Path) -> str | None:
+    """Why the record could not be written to ``path``, or None when it can (tried, then removed)."""
+    if path.is_dir():
+        return "it is a folder"
+    try:  # gpu_record.write writes a temporary file beside the record, then renames it
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def graph_trainings(device, mnist, epochs: int) -> dict:
@@ -52,19 +81,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N or mps (repeatable; "
                         "default: cpu, plus cuda when present)")
     parser.add_argument("--no-tensorflow", action="store_true", help="skip the TensorFlow step timing")
-    parser.add_argument("--max-batches", type=int, default=None, help="shorten each epoch (quick checks)")
-    parser.add_argument("--rounds", type=int, default=3, help="timed epochs per way; the fastest counts (default 3)")
-    parser.add_argument("--epochs", type=int, default=4, help="epochs of the eager-against-graphed training "
+    parser.add_argument("--max-batches", type=positive_int, default=None, help="shorten each epoch (quick checks)")
+    parser.add_argument("--rounds", type=positive_int, default=3,
+                        help="timed epochs per way; the fastest counts (default 3)")
+    parser.add_argument("--epochs", type=positive_int, default=4, help="epochs of the eager-against-graphed training "
                         "on CUDA (default 4)")
     parser.add_argument("--record", metavar="PATH", help="write the CUDA measurements there as the GPU record "
                         "(media/gpu_record.json); needs a CUDA device")
     args = parser.parse_args(argv)
 
     runtime.quiet_frameworks()
-    devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
+    try:
+        devices = [str(runtime.torch_device(name)) for name in (args.device or default_devices())]
+    except (ValueError, RuntimeError) as error:
+        parser.error(str(error))
     cuda = next((device for device in devices if device.startswith("cuda")), None)
     if args.record and cuda is None:
         parser.error("--record writes the GPU record, and no CUDA device is among those timed")
+    if args.record and (problem := check_writable(Path(args.record))):
+        parser.error(f"--record {args.record}: the GPU record could not be written there ({problem}); "
+                     "name a file in an existing folder, before the measurement runs")
     mnist = datasets.load_mnist(verbose=False)
     dataset = per_image_dataset(mnist.root, mnist.train_indices)
     print(f"MNIST from {mnist.source}: {len(mnist.train_labels):,} training images, batch {BATCH_SIZE}, "

@@ -1,4 +1,4 @@
-"""The one argument check the support package shares: counts and sizes must be integers."""
+"""The argument checks the support package shares: counts and sizes are integers, weights are finite."""
 
 from __future__ import annotations
 
@@ -20,3 +20,18 @@ def check_int(value, name: str, minimum: int = 1, maximum: int | None = None) ->
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
     return int(value)
+
+
+def finite_float32(values, name: str) -> np.ndarray:
+    """``values`` as a float32 array, or a ``ValueError`` if any is NaN, infinite or beyond float32.
+
+    Casting to float32 turns a value above about 3.4e38 into ``inf`` without a word, and a
+    NaN weight makes every output NaN; either is a mistake to report, not to load.
+    """
+    wide = np.asarray(values, dtype=np.float64)
+    limit = np.finfo(np.float32).max
+    bad = ~np.isfinite(wide) | (np.abs(wide) > limit)
+    if bad.any():
+        raise ValueError(f"{name} holds {int(bad.sum())} value(s) that are NaN, infinite or beyond float32's range "
+                         f"(about {limit:.1e}), such as {float(wide[bad].flat[0])!r}")
+    return wide.astype(np.float32)

@@ -209,7 +209,8 @@ def sliding_kernel_gif(image, kernel, feature_map, path: str | os.PathLike, *, s
     under the kernel, shows the kernel, and reveals the feature map up to the current cell,
     with the patch's sum of products written above.  One extra frame at the end shows the
     finished map.  The file is the same byte for byte on every run (frames are rendered
-    here and written by :func:`lesson4_support.animation.write_gif`).
+    here and written by :func:`lesson4_support.animation.write_gif`); each frame's position
+    and sum go beside it (:func:`lesson4_support.animation.write_frame_notes`).
     """
     from matplotlib.patches import Rectangle
 
@@ -290,4 +291,10 @@ def sliding_kernel_gif(image, kernel, feature_map, path: str | os.PathLike, *, s
             frames.append(animation.figure_to_rgb(fig, draw=False))
     finally:
         plt.close(fig)
-    return animation.write_gif(frames, path, duration_ms=duration_ms, final_pause_ms=final_pause_ms, colors=colors)
+    gif = animation.write_gif(frames, path, duration_ms=duration_ms, final_pause_ms=final_pause_ms, colors=colors)
+    positions = [divmod(frame, out_w) for frame in range(cells)]
+    animation.write_frame_notes(
+        gif, [f"output position {k + 1} of {cells}" for k in range(cells)] + ["the finished feature map"],
+        [f"row {i}, column {j}: sum of products = {feature_map[i, j]:.2f}" for i, j in positions]
+        + [f"all {cells} cells, {out_h} rows by {out_w} columns"])
+    return gif

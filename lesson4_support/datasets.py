@@ -53,16 +53,34 @@ def split_indices(n: int, n_val: int = VALIDATION_SIZE, seed: int = SPLIT_SEED) 
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def mnist_dataset(root: str | os.PathLike, *, train: bool = True, transform=None):
+    """torchvision's MNIST dataset, read from the IDX files in ``root/MNIST/raw`` and nothing else.
+
+    torchvision's class prefers the ``MNIST/processed/training.pt`` and ``test.pt`` of its
+    old versions whenever they exist, without checking them; this one never reads them,
+    so what it returns is what :func:`~lesson4_support.mnist_fetch.ensure_mnist` verified.
+    """
+    from torchvision import datasets
+
+    class RawMNIST(datasets.MNIST):
+        raw_folder = property(lambda self: os.path.join(self.root, "MNIST", "raw"))
+        processed_folder = property(lambda self: os.path.join(self.root, "MNIST", "processed"))
+
+        def _check_legacy_exist(self) -> bool:
+            return False
+
+    return RawMNIST(str(root), train=train, transform=transform)
+
+
 def load_mnist(root: str | os.PathLike | None = None, *, n_val: int = VALIDATION_SIZE, verbose: bool = True) -> MnistArrays:
     """MNIST through torchvision's standard dataset class, as uint8 NumPy arrays.
 
     The same arrays feed PyTorch and TensorFlow, so both frameworks see the same split.
+    Only the verified raw files are read (see :func:`mnist_dataset`).
     """
-    from torchvision import datasets
-
     files = ensure_mnist(root, verbose=verbose)
-    train = datasets.MNIST(str(files.root), train=True, download=True)
-    test = datasets.MNIST(str(files.root), train=False, download=True)
+    train = mnist_dataset(files.root, train=True)
+    test = mnist_dataset(files.root, train=False)
     images, labels = train.data.numpy(), train.targets.numpy()
     train_idx, val_idx = split_indices(len(labels), n_val)
     return MnistArrays(

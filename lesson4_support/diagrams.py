@@ -115,7 +115,7 @@ def network_diagram(layer_sizes: Sequence[int] = (3, 4, 4, 2), *, layer_names: S
         for y0 in columns[i]:
             for y1 in columns[i + 1]:
                 ax.plot([i * gap, (i + 1) * gap], [y0, y1], color=_EDGE, lw=0.9, zorder=1)
-    for i, (ys, name) in enumerate(zip(columns, layer_names)):
+    for i, (ys, name) in enumerate(zip(columns, layer_names, strict=True)):
         colors = _INPUT if i == 0 else _OUTPUT if i == len(sizes) - 1 else _HIDDEN
         for j, y in enumerate(ys):
             text = f"$x_{j + 1}$" if i == 0 else (f"$\\hat y_{j + 1}$" if i == len(sizes) - 1 and sizes[-1] > 1
@@ -143,7 +143,7 @@ def weighted_sum_diagram(n_inputs: int = 3):
     _node(ax, output, "$z$", _OUTPUT, radius=0.45, fontsize=13)
     _arrow(ax, output, (4.6, 0.0), shrink_start=0.46, shrink_end=0.0)
     ax.text(4.7, 0.0, "output", ha="left", va="center", fontsize=11)
-    ax.text(2.5, ys.min() - 0.45, "$z = w_1 x_1 + \\dots + w_n x_n + b$", ha="center", va="center", fontsize=12)
+    ax.text(2.5, ys.min() - 0.45, "$z = x_1 w_1 + \\dots + x_d w_d + b$", ha="center", va="center", fontsize=12)
     return fig
 
 
@@ -267,7 +267,7 @@ def feature_map_diagram(stages: Sequence[tuple[str, Sequence[int]]]):
     """
     stages = list(stages)
     shapes = [tuple(int(n) for n in shape) for _, shape in stages]
-    for (name, _), shape in zip(stages, shapes):
+    for (name, _), shape in zip(stages, shapes, strict=True):
         if len(shape) not in (1, 3):
             raise ValueError(f"stage {name!r}: shapes must be (channels, height, width) or (n,), got {shape}")
     tallest = max(shape[1] if len(shape) == 3 else 0 for shape in shapes) or 28
@@ -284,7 +284,7 @@ def feature_map_diagram(stages: Sequence[tuple[str, Sequence[int]]]):
     lefts = np.concatenate([[0.0], np.cumsum(np.array(widths[:-1]) + gap)])
     right = lefts[-1] + widths[-1]
     fig, ax = _canvas(min(1.0 + 0.52 * right, 11.0), 3.5, (-0.3, right + 0.3), (-2.4, 2.2))
-    for index, ((name, _), shape, left, width) in enumerate(zip(stages, shapes, lefts, widths)):
+    for index, ((name, _), shape, left, width) in enumerate(zip(stages, shapes, lefts, widths, strict=True)):
         colors = _INPUT if index == 0 else _OUTPUT if index == len(stages) - 1 else _HIDDEN
         if len(shape) == 3:
             side = width - 0.14 * (_sheet_count(shape[0]) - 1)
@@ -466,7 +466,7 @@ def computation_graph_diagram(ax=None, *, backward: bool = True):
     else:
         fig = ax.figure
     colours = {"value": "white", "param": PALETTE[4], "data": "0.85"}
-    for name, (x, y, label, kind) in _GRAPH_NODES.items():
+    for x, y, label, kind in _GRAPH_NODES.values():
         ax.text(x, y, label, ha="center", va="center", fontsize=15, zorder=3,
                 bbox=dict(boxstyle="circle,pad=0.35", facecolor=colours[kind], edgecolor="0.15", lw=1.3))
 
@@ -478,7 +478,7 @@ def computation_graph_diagram(ax=None, *, backward: bool = True):
     for a, b in _GRAPH_FORWARD:
         arrow(a, b, color="0.15", lw=1.4)
     chain = ["x", "z1", "a1", "z2", "p", "L"]
-    for a, b in zip(chain, chain[1:]):  # the operation each step of the chain applies
+    for a, b in zip(chain, chain[1:], strict=False):  # the operation each step of the chain applies
         xm = (_GRAPH_NODES[a][0] + _GRAPH_NODES[b][0]) / 2
         ax.text(xm, 0.1, _GRAPH_OPERATIONS[b], ha="center", va="bottom", fontsize=9, color="0.3")
     if backward:

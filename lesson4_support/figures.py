@@ -8,6 +8,7 @@ it, so a chapter decides the layout and the caption.
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Callable
@@ -64,15 +65,18 @@ def save_figure(fig, name: str, folder: str | os.PathLike | None = None) -> Path
     """Write ``fig`` as a PNG into the media folder, byte for byte repeatable.
 
     The file carries no creation date or software version, so regenerating an unchanged
-    figure does not change the file.
+    figure does not change the file, and it replaces the old one only once complete.
     """
     from . import runtime
 
+    if Path(name).suffix.lower() != ".png":
+        raise ValueError(f"save_figure writes PNG files, so the name must end in .png, got {name!r} "
+                         "(fig.savefig writes other formats)")
     target = Path(folder) if folder is not None else runtime.media_dir()
     target.mkdir(parents=True, exist_ok=True)
-    path = target / name
-    fig.savefig(path, format="png", metadata={"Software": None})
-    return path
+    image = io.BytesIO()
+    fig.savefig(image, format="png", metadata={"Software": None})
+    return runtime.write_file_atomically(target / name, image.getvalue())
 
 
 # --------------------------------------------------------------------------- activations
@@ -138,9 +142,12 @@ def _scores_function(model) -> Callable[[np.ndarray], np.ndarray]:
     if hasattr(model, "predict_proba"):
         def probabilities(pts):
             p = np.asarray(model.predict_proba(pts))
+            if p.ndim == 2 and p.shape[1] == 1:
+                raise ValueError("predict_proba returned one column: a classifier gives one probability per "
+                                 "class, so a one-column answer names no boundary (was it fitted on one class?)")
             # Two classes: the probability of the second, split at the threshold.  More:
             # every column, so the region is the most probable class (what predict returns).
-            return p[:, -1] if p.ndim == 2 and p.shape[1] <= 2 else p
+            return p[:, -1] if p.ndim == 2 and p.shape[1] == 2 else p
 
         return probabilities
     if hasattr(model, "decision_function"):
@@ -153,15 +160,24 @@ def _scores_function(model) -> Callable[[np.ndarray], np.ndarray]:
     )
 
 
+def _are_labels(z: np.ndarray) -> bool:
+    """Whether one value per point reads as class labels rather than scores."""
+    if z.dtype == bool or np.issubdtype(z.dtype, np.integer):
+        return True
+    return bool(np.issubdtype(z.dtype, np.floating) and np.all(z == np.round(z)) and len(np.unique(z)) > 2)
+
+
 def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = None, title: str | None = None,
                            margin: float = 0.5, steps: int = 250):
     """Shade the regions a classifier assigns to each class and overlay the data.
 
     ``model`` is a fitted scikit-learn style estimator (``decision_function`` or
-    ``predict_proba``) or a callable returning one score per point, or one score per class
-    and point.  With one score per point, scores above ``threshold`` (0 for decision
-    functions, 0.5 for probabilities) form class 1.  With several classes each point goes
-    to its highest-scoring class, as ``predict`` would assign it.
+    ``predict_proba``) or a callable returning one score per point, one score per class
+    and point, or one class label per point.  With one score per point, scores above
+    ``threshold`` (0 for decision functions, 0.5 for probabilities) form class 1.  With
+    several classes each point goes to its highest-scoring class, as ``predict`` would
+    assign it.  Labels (integers, or whole numbers of more than two values) are drawn as
+    they are, one region per label, coloured as :func:`scatter_classes` colours that label.
     """
     X, y = check_points(X, y)
     score = _scores_function(model)
@@ -169,7 +185,20 @@ def plot_decision_boundary(model, X, y, ax=None, *, threshold: float | None = No
         threshold = 0.5 if hasattr(model, "predict_proba") else 0.0
     xx, yy, pts = grid_for(X, margin, steps)
     z = score(pts)
-    if z.ndim == 2 and z.shape[1] > 1:  # multi-class scores: colour by the arg-max
+    if np.issubdtype(z.dtype, np.number) and not np.issubdtype(z.dtype, np.integer):
+        undefined = int(np.count_nonzero(~np.isfinite(z)))
+        if undefined:
+            raise ValueError(f"the model returned {undefined} scores that are NaN or infinite, for "
+                             f"{pts.shape[0]} grid points: such a model has no decision boundary to draw")
+    if z.ndim == 1 and z.shape[0] == pts.shape[0] and _are_labels(z):
+        # class labels: the region of each label is coloured as scatter_classes colours its points
+        classes = np.union1d(np.unique(y), np.unique(z))
+        if len(classes) > len(PALETTE):
+            raise ValueError(f"the data and the model's labels name {len(classes)} classes; a decision boundary "
+                             f"plot shows at most {len(PALETTE)} classes (one colour each)")
+        regions = np.searchsorted(classes, z).reshape(xx.shape)
+        levels = np.arange(max(len(classes), 2) + 1) - 0.5
+    elif z.ndim == 2 and z.shape[1] > 1:  # multi-class scores: colour by the arg-max
         if z.shape[0] != pts.shape[0]:
             raise ValueError(f"the model returned scores of shape {z.shape} for {pts.shape[0]} points")
         if z.shape[1] > len(PALETTE):
@@ -288,7 +317,8 @@ def plot_curves(curves: dict, ax=None, *, xlabel: str = "epoch", ylabel: str = "
 def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool = False):
     """A confusion matrix as a heat map with the count (or row fraction) written in each cell.
 
-    Rows are true classes, columns predicted ones.
+    Rows are true classes, columns predicted ones.  Whole numbers are written as counts,
+    anything else to three significant digits, row fractions to two decimals.
     """
     matrix = np.asarray(matrix)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -297,7 +327,12 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
     names = list(range(n)) if class_names is None else list(class_names)
     if len(names) != n:
         raise ValueError(f"got {len(names)} class names for a {n}x{n} matrix")
-    values = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1) if normalize else matrix
+    if normalize:  # each row as fractions of its true class; a row with no examples stays at zero
+        sums = matrix.sum(axis=1, keepdims=True)
+        values = np.divide(matrix, sums, out=np.zeros(matrix.shape), where=sums != 0)
+    else:
+        values = matrix
+    counts = not normalize and np.array_equal(values, np.round(values))
     ax = get_axes(ax, figsize=(6.4, 5.6))
     shown = np.log1p(values) if not normalize else values  # a log scale lets the small mistakes show
     ax.imshow(shown, cmap=SEQUENTIAL)
@@ -305,7 +340,7 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
     threshold = shown.max() / 2
     for i in range(n):
         for j in range(n):
-            text = f"{values[i, j]:.2f}" if normalize else f"{int(values[i, j])}"
+            text = f"{int(values[i, j])}" if counts else f"{values[i, j]:.2f}" if normalize else f"{values[i, j]:.3g}"
             ax.text(j, i, text, ha="center", va="center", fontsize=8,
                     color="black" if shown[i, j] > threshold else "white")
     ax.set_xticks(range(n), [str(c) for c in names])
@@ -316,14 +351,19 @@ def plot_confusion_matrix(matrix, ax=None, *, class_names=None, normalize: bool 
 
 
 def plot_seconds_per_epoch(seconds: dict, ax=None, *, title: str | None = None):
-    """Horizontal bars of seconds per epoch, one per training loop, each labelled with its time."""
+    """Horizontal bars of seconds per epoch, one per training loop, each labelled with its time
+    to enough decimals that the shortest shows two significant digits."""
     names = list(seconds)
     values = np.asarray([seconds[name] for name in names], dtype=float)
+    if values.ndim != 1 or not len(values) or not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(f"seconds per epoch must be positive, finite numbers, one per loop, got {seconds!r}")
+    # as many decimals as give the smallest bar two significant digits, and at least one
+    decimals = max(1, 1 - int(np.floor(np.log10(values.min()))))
     ax = get_axes(ax, figsize=(7, 0.8 + 0.7 * len(names)))
     positions = np.arange(len(names))[::-1]
     ax.barh(positions, values, color=[PALETTE[i % len(PALETTE)] for i in range(len(names))], height=0.6)
-    for pos, value in zip(positions, values):
-        ax.text(value, pos, f" {value:.1f} s", va="center", fontsize=10)
+    for pos, value in zip(positions, values, strict=True):
+        ax.text(value, pos, f" {value:.{decimals}f} s", va="center", fontsize=10)
     ax.set_yticks(positions, names)
     ax.set_xlabel("seconds per epoch")
     ax.set_xlim(0, values.max() * 1.2)

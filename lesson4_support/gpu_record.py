@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import subprocess
 from pathlib import Path
@@ -32,6 +33,8 @@ FILE_NAME = "gpu_record.json"
 WAYS = ("workers", "one_process", "optimized", "graphed")
 MEASURED = {"device": str, "driver": str, "torch": str, "cuda": str, "date": str, "commit": str,
             "cpu_cores": int, "load_average": (int, float)}
+#: No epoch of either network, however fast the GPU, takes less than a microsecond.
+SHORTEST_EPOCH = 1e-6
 
 
 class RecordError(ValueError):
@@ -86,7 +89,8 @@ def make_record(measured: dict, epoch_times, batch_size: int, trainings: dict[st
         "mlp_epoch": {"images": epoch_times.samples, "batch_size": batch_size, "rounds": epoch_times.rounds,
                       "workers": epoch_times.workers,
                       "seconds": dict(zip(WAYS, (epoch_times.workers_seconds, epoch_times.single_process_seconds,
-                                                 epoch_times.optimized_seconds, epoch_times.graphed_seconds)))},
+                                                 epoch_times.optimized_seconds, epoch_times.graphed_seconds),
+                                          strict=True))},
         "training": {network: {"epochs": rows[0].epochs,
                                **{row.way: {"seconds_per_epoch": row.seconds_per_epoch,
                                             "test_accuracy": row.test_accuracy} for row in rows}}
@@ -96,10 +100,15 @@ def make_record(measured: dict, epoch_times, batch_size: int, trainings: dict[st
     return record
 
 
-def _number(value, where: str, *, positive: bool = True, at_most: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RecordError(f"{where} must be a number, got {value!r}")
-    if positive and not value > 0 or at_most is not None and value > at_most:
+def _number(value, where: str, *, at_least: float = 0.0, above: bool = True, at_most: float | None = None,
+            count: bool = False) -> float:
+    """``value`` as a float when it is a finite number in range (``> at_least``, or ``>=`` it when
+    ``above`` is false, and ``<= at_most``), and a whole ``int`` when it is a ``count``."""
+    kinds = int if count else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise RecordError(f"{where} must be {'a whole number' if count else 'a number'}, got {value!r}")
+    too_small = value <= at_least if above else value < at_least
+    if not math.isfinite(value) or too_small or at_most is not None and value > at_most:
         raise RecordError(f"{where} is {value!r}, which cannot be a measurement")
     return float(value)
 
@@ -113,29 +122,34 @@ def _section(record: dict, key: str, where: str = "the record") -> dict:
 
 def validate(record) -> dict:
     """Return ``record`` when it has every field with a plausible value; raise :class:`RecordError` otherwise."""
-    if not isinstance(record, dict) or record.get("schema") != SCHEMA:
+    if not isinstance(record, dict) or type(record.get("schema")) is not int or record["schema"] != SCHEMA:
         raise RecordError(f"not a GPU record of schema {SCHEMA}")
     measured = _section(record, "measured")
     for key, kind in MEASURED.items():
         if not isinstance(measured.get(key), kind) or isinstance(measured.get(key), bool):
             raise RecordError(f"measured.{key} is missing or not a {getattr(kind, '__name__', 'number')}")
+        if kind is str and not measured[key].strip():
+            raise RecordError(f"measured.{key} is empty")
+    _number(measured["cpu_cores"], "measured.cpu_cores", count=True)
+    _number(measured["load_average"], "measured.load_average", above=False)
     try:
         datetime.datetime.fromisoformat(measured["date"])
     except ValueError:
         raise RecordError(f"measured.date is not an ISO date: {measured['date']!r}") from None
     epoch = _section(record, "mlp_epoch")
     for key in ("images", "batch_size", "rounds", "workers"):
-        _number(epoch.get(key), f"mlp_epoch.{key}", positive=key != "workers")
+        _number(epoch.get(key), f"mlp_epoch.{key}", above=key != "workers", count=True)
     seconds = _section(epoch, "seconds", "mlp_epoch")
     for way in WAYS:
-        _number(seconds.get(way), f"mlp_epoch.seconds.{way}")
+        _number(seconds.get(way), f"mlp_epoch.seconds.{way}", at_least=SHORTEST_EPOCH, above=False)
     training = _section(record, "training")
     for network in ("mlp", "cnn"):
         runs = _section(training, network, "training")
-        _number(runs.get("epochs"), f"training.{network}.epochs")
+        _number(runs.get("epochs"), f"training.{network}.epochs", count=True)
         for way in ("eager", "graphed"):
             row = _section(runs, way, f"training.{network}")
-            _number(row.get("seconds_per_epoch"), f"training.{network}.{way}.seconds_per_epoch")
+            _number(row.get("seconds_per_epoch"), f"training.{network}.{way}.seconds_per_epoch",
+                    at_least=SHORTEST_EPOCH, above=False)
             _number(row.get("test_accuracy"), f"training.{network}.{way}.test_accuracy", at_most=1.0)
     return record
 
@@ -143,22 +157,31 @@ def validate(record) -> dict:
 def write(record: dict, path: str | os.PathLike) -> Path:
     """Validate ``record`` and write it as JSON, replacing ``path`` only once it is complete."""
     validate(record)
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2) + "\n")
-    partial.replace(path)
-    return path
+    text = json.dumps(record, indent=2, allow_nan=False) + "\n"
+    return runtime.write_file_atomically(path, text.encode("utf-8"))
 
 
 def load(path: str | os.PathLike | None = None) -> dict | None:
-    """The validated record at ``path`` (default: :func:`default_path`), or ``None`` if there is none."""
-    path = default_path() if path is None else Path(path)
-    if path is None or not path.is_file():
+    """The validated record at ``path``, or at :func:`default_path` when ``path`` is None.
+
+    Only the default file may be absent (there is no record yet, or no clone): then this
+    returns ``None``.  A ``path`` that names nothing, or a folder, is an error, since a
+    mistyped name must not read as "no record".
+    """
+    default = path is None
+    path = default_path() if default else Path(path)
+    if path is None or default and not path.exists() and not path.is_symlink():
         return None
+    if not path.is_file():
+        raise RecordError(f"no GPU record at {path}: " + ("it is a folder" if path.is_dir() else "no such file"))
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise RecordError(f"{path} is not UTF-8 text: {error}") from None
     except json.JSONDecodeError as error:
         raise RecordError(f"{path} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise RecordError(f"{path} is nested too deeply to be a GPU record") from None
     return validate(record)
 
 
@@ -174,7 +197,7 @@ def training_sentence(record: dict | None, network: str) -> str:
     "cnn"), or that there is no record yet."""
     if record is None:
         return ("The repository holds no GPU record yet (media/gpu_record.json, made by "
-                "scripts/gpu_check.sh on a CUDA machine), so no GPU time can be shown here.")
+                "scripts/gpu_check.sh on a CUDA machine), so there is no recorded GPU time to show.")
     runs, measured = record["training"][network], record["measured"]
     eager, graphed = runs["eager"], runs["graphed"]
     return (f"On {measured['device']} ({measured['date'][:10]}), an epoch of this network took "

@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from . import runtime
+from .checks import finite_float32
 
 runtime.import_tensorflow()  # quietly, and after torchvision
 
@@ -72,8 +73,8 @@ def set_dense_weights(layer, kernel, bias) -> None:
 
     A layer that has not seen data yet is built for ``kernel``'s input width first.
     """
-    kernel = np.asarray(kernel, dtype=np.float32)
-    bias = np.asarray(bias, dtype=np.float32)
+    kernel = finite_float32(kernel, "kernel")
+    bias = finite_float32(bias, "bias")
     if not layer.built:
         layer.build((None, kernel.shape[0]))
     expected = tuple(layer.kernel.shape)
@@ -106,5 +107,5 @@ def set_model_weights(model, weights: Sequence[tuple[np.ndarray, np.ndarray]]) -
         raise ValueError(f"the model has {len(layers)} dense layers but {len(weights)} (kernel, bias) pairs were given")
     if not model.built:
         model.build((None, np.shape(weights[0][0])[0]))
-    for layer, (kernel, bias) in zip(layers, weights):
+    for layer, (kernel, bias) in zip(layers, weights, strict=True):
         set_dense_weights(layer, kernel, bias)

@@ -140,7 +140,7 @@ def gradient_step(model, optimizer, loss_function) -> Callable:
             if model.losses:
                 loss += tf.add_n(model.losses)
         gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
         return loss
 
     return step

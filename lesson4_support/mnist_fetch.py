@@ -574,7 +574,7 @@ def _check_and_fetch(root, raw_dir, sources, timeout, deadline, expected, log, s
             shutil.rmtree(staging, ignore_errors=True)
         if not needed:
             with contextlib.suppress(OSError):
-                _write_atomically(raw_dir / ORIGIN_FILE, lambda partial: partial.write_text(name + "\n"))
+                _write_atomically(raw_dir / ORIGIN_FILE, lambda partial, name=name: partial.write_text(name + "\n"))
             for file_name in expected:  # the verified copies are in place: the set-aside ones can go
                 with contextlib.suppress(OSError):
                     (raw_dir / f"{file_name}{BAD_SUFFIX}").unlink(missing_ok=True)

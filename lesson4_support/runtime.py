@@ -27,6 +27,8 @@ MEDIA_ENV = "LESSON4_MEDIA"
 
 _REPO_MARKERS = ("_toc.yml", "_config.yml")
 _KNOWN_DEVICES = ("cpu", "cuda", "mps")
+#: Whether TensorFlow, once imported, was handed to :func:`follow_device_choice`.
+_tensorflow_follows = False
 
 
 @contextlib.contextmanager
@@ -70,9 +72,13 @@ class _QuietTensorFlowLoader(importlib.abc.Loader):
             import torchvision  # noqa: F401
         except ImportError:  # without torchvision there is nothing to protect
             pass
+        global _tensorflow_follows
+
         with native_stderr_silenced():
             self.loader.exec_module(module)
         follow_device_choice(module)
+        module.config.experimental.enable_tensor_float_32_execution(False)  # see full_float32()
+        _tensorflow_follows = True
 
 
 class _TensorFlowImportHook(importlib.abc.MetaPathFinder):
@@ -245,20 +251,46 @@ def import_tensorflow():
     return tf
 
 
+def full_float32() -> None:
+    """Keep float32 arithmetic at float32's full precision on GPUs too.
+
+    On NVIDIA GPUs from the Ampere generation on, TensorFlow runs float32 matrix products
+    and convolutions in TF32 by default, and so does cuDNN for PyTorch's convolutions:
+    inputs rounded to a 10-bit mantissa, about 1e-3 relative error instead of float32's
+    1e-7.  The pages compare PyTorch with TensorFlow and with hand-written code to float32's
+    own precision, so both frameworks are asked for full float32.  On a CPU nothing changes.
+    """
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].config.experimental.enable_tensor_float_32_execution(False)
+
+
 def follow_device_choice(tf) -> None:
     """Show TensorFlow only the device ``$LESSON4_DEVICE`` names, as PyTorch gets it.
 
     TensorFlow places every operation on a GPU when it sees one, so ``LESSON4_DEVICE=cpu``
     must hide the GPUs from it, and ``cuda:N`` must leave it that GPU alone.  The import
     hook calls this right after TensorFlow's first import, before any operation has run;
-    without the variable TensorFlow keeps its own choice.
+    without the variable TensorFlow keeps its own choice.  A TensorFlow that has already
+    set up its devices can no longer be steered, and that is an error, not a quiet run on
+    a device the variable did not name.
     """
-    if not _requested_device(None):
+    requested = _requested_device(None)
+    if not requested:
         return
     chosen = tf_device()
     gpus = tf.config.list_physical_devices("GPU")
     keep = [] if chosen == "/CPU:0" else [gpus[int(chosen.rsplit(":", 1)[1])]]
-    tf.config.set_visible_devices(keep, "GPU")
+    try:
+        tf.config.set_visible_devices(keep, "GPU")
+    except RuntimeError as error:
+        raise RuntimeError(
+            f"${DEVICE_ENV}={requested!r} cannot reach TensorFlow: it was imported and set up its devices "
+            "before lesson4_support.runtime.setup() ran, so it would use a device of its own choice. Restart "
+            "the kernel (or the process) and call runtime.setup() before importing tensorflow") from error
 
 
 def _on_macos() -> bool:
@@ -314,10 +346,18 @@ def repo_root() -> Path | None:
 
 
 def _folder_setting(variable: str) -> str | None:
-    """The value of an environment variable naming a folder; set but blank is an error."""
+    """The value of an environment variable naming a folder; set but blank, or relative, is an error.
+
+    A relative path would name a different folder from every working directory (pages run
+    in chapters/, scripts in the clone), so it is refused rather than guessed at.
+    """
     value = os.environ.get(variable)
     if value is not None and value.strip() == "":
         raise ValueError(f"${variable} is set but empty: unset it to use the default, or name a folder")
+    if value is not None and not Path(value).expanduser().is_absolute():
+        raise ValueError(f"${variable} is {value!r}, a relative path, which would name a different folder from "
+                         f"every working directory (pages run in chapters/): set it to an absolute path, such "
+                         f"as \"$PWD/{value}\"")
     return value
 
 
@@ -362,7 +402,8 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     if override is not None and str(override).strip() == "":
         raise ValueError("the data directory must not be an empty string")
     if override is not None:
-        return _make_folder(Path(override).expanduser(), "data folder", "given as an argument")
+        # made absolute now: a later change of working directory must not move the data
+        return _make_folder(Path(override).expanduser().absolute(), "data folder", "given as an argument")
     chosen = _folder_setting(DATA_ENV)
     if chosen is not None:
         return _make_folder(Path(chosen).expanduser(), "data folder", f"from ${DATA_ENV}")
@@ -371,11 +412,41 @@ def data_dir(override: str | os.PathLike | None = None) -> Path:
     return _make_folder(base / "lesson4", "data folder", f"the default; set ${DATA_ENV} to move it")
 
 
+def write_file_atomically(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that no reader ever sees half a file.
+
+    The bytes go to a temporary file of a name of their own beside ``path``, which is
+    renamed over ``path`` once complete; if anything fails, or the run is interrupted, the
+    temporary file is removed and ``path`` keeps what it held.  Two processes writing the
+    same file at once each rename a complete file of their own.
+    """
+    import tempfile
+
+    path = Path(path)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide the file from the other users of a clone
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def setup(seed: int = 0) -> None:
     """What every chapter runs first: quiet logs, safe import order, seeds, plot style."""
+    global _tensorflow_follows
+
     quiet_frameworks()
     import_torchvision_first()
+    if "tensorflow" in sys.modules and not _tensorflow_follows:
+        # imported before the hook was in place: apply $LESSON4_DEVICE now, or say why it cannot be
+        follow_device_choice(sys.modules["tensorflow"])
+        _tensorflow_follows = True
     seed_everything(seed)
+    full_float32()
     from . import figures
 
     figures.use_house_style()

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checks import finite_float32
+
 #: Hidden-layer activations by name, as PyTorch modules.
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -85,8 +87,8 @@ def set_dense_weights(layer, kernel, bias) -> None:
     The shapes are checked because ``copy_`` would broadcast a wrong one (a single row, a
     single number) over the whole layer without a word.
     """
-    kernel = np.asarray(kernel, dtype=np.float32)
-    bias = np.asarray(bias, dtype=np.float32)
+    kernel = finite_float32(kernel, "kernel")
+    bias = finite_float32(bias, "bias")
     n_outputs, n_inputs = layer.weight.shape
     if kernel.shape != (n_inputs, n_outputs):
         raise ValueError(
@@ -116,5 +118,5 @@ def set_model_weights(model: nn.Module, weights: Sequence[tuple[np.ndarray, np.n
     weights = list(weights)
     if len(weights) != len(layers):  # zip would quietly skip the extra layers or pairs
         raise ValueError(f"the model has {len(layers)} dense layers but {len(weights)} (kernel, bias) pairs were given")
-    for layer, (kernel, bias) in zip(layers, weights):
+    for layer, (kernel, bias) in zip(layers, weights, strict=True):
         set_dense_weights(layer, kernel, bias)

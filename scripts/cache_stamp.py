@@ -9,7 +9,10 @@ cache when the fingerprint differs, so the next build executes every chapter aga
 
     python scripts/cache_stamp.py [--package DIR] [--file FILE]... [--cache DIR]
 
-It prints nothing when the package is unchanged.
+It prints nothing when the package is unchanged.  It only ever deletes a folder that is
+recognisably a jupyter-cache (its ``global.db`` with nothing beside it but what jupyter-cache
+and this script write) or the default one inside _build; any other folder named by ``--cache``
+is refused, so a slip such as ``--cache .`` cannot wipe a clone.
 """
 
 import argparse
@@ -20,6 +23,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAMP_NAME = "support.sha256"
+DEFAULT_CACHE = ROOT / "_build" / ".jupyter_cache"
+#: What jupyter-cache writes into its folder (the database, its journal, its version and the
+#: executed notebooks), plus this script's stamp.
+CACHE_ENTRIES = frozenset({"global.db", "global.db-journal", "__version__.txt", "executed", STAMP_NAME})
+
+
+class NotACache(Exception):
+    """The folder to clear does not look like an execution cache, so it is left alone."""
+
+
+def check_clearable(cache: Path) -> None:
+    """Raise :class:`NotACache` unless ``cache`` is the default cache or holds only a jupyter-cache."""
+    if cache.resolve() == DEFAULT_CACHE.resolve():
+        return
+    names = {path.name for path in cache.iterdir()}
+    strangers = sorted(names - CACHE_ENTRIES)
+    if "global.db" in names and not strangers:
+        return
+    found = ("it has no global.db" if "global.db" not in names
+             else "it also holds " + ", ".join(strangers[:5]) + (", ..." if len(strangers) > 5 else ""))
+    raise NotACache(f"{cache} is not a jupyter-cache folder ({found}), so it is left alone: name the "
+                    f"execution cache with --cache (default: {DEFAULT_CACHE.relative_to(ROOT)})")
 
 
 def package_files(package: Path) -> list[Path]:
@@ -64,6 +89,7 @@ def refresh(package: Path, files: list[Path], cache: Path) -> str | None:
         reason = (f"the execution cache has no record of the {package.name} it was made with: "
                   "clearing it so every chapter runs again")
     if reason:
+        check_clearable(cache)
         shutil.rmtree(cache)
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(current + "\n")
@@ -76,13 +102,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="the package folder whose files are fingerprinted (default: lesson4_support/)")
     parser.add_argument("--file", type=Path, action="append", dest="files",
                         help="another file to fingerprint, repeatable (default: pyproject.toml)")
-    parser.add_argument("--cache", type=Path, default=ROOT / "_build" / ".jupyter_cache",
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE,
                         help="the execution cache folder, which also holds the stamp (default: _build/.jupyter_cache)")
     args = parser.parse_args(argv)
     files = args.files if args.files is not None else [ROOT / "pyproject.toml"]
     if not args.package.is_dir():
         parser.error(f"no package folder at {args.package}")
-    reason = refresh(args.package, files, args.cache)
+    for path in files:
+        if not path.is_file():
+            parser.error(f"--file {path}: no such file")
+    if args.cache.exists() and not args.cache.is_dir():
+        parser.error(f"--cache names {args.cache}, which is not a folder")
+    try:
+        reason = refresh(args.package, files, args.cache)
+    except NotACache as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     if reason:
         print(reason, flush=True)
     return 0

@@ -64,6 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = [p.resolve() for p in args.notebooks] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not notebooks:
         parser.error("no reader notebooks found: run `make reader-notebooks` first")
+    # every argument is checked before the environment, which takes minutes to build
+    for notebook in notebooks:
+        if notebook.suffix != ".ipynb" or not notebook.is_file():
+            parser.error(f"{notebook} is not a notebook file (.ipynb)")
+    if args.timeout < 1:
+        parser.error(f"--timeout must be at least 1 second, got {args.timeout}")
     started = time.perf_counter()
     python = make_environment(args.venv.resolve())
     print(f"environment ready in {time.perf_counter() - started:.0f} s", flush=True)

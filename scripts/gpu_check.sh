@@ -3,6 +3,9 @@
 #
 #   LESSON4_DATA=/path/with/MNIST scripts/gpu_check.sh
 #
+# A relative LESSON4_DATA or LESSON4_MEDIA is taken from the directory the script is
+# started in; GPU_RECORD, from the clone.
+#
 # Meant for a GPU machine that has python3 with torch, torchvision, numpy and matplotlib
 # but possibly no Jupyter, no TensorFlow and no network.  It installs nothing.  Plan for
 # at most 8 minutes on an H100 or H200.
@@ -24,11 +27,14 @@
 # Exit status: 0 when everything ran, 1 otherwise.
 set -uo pipefail
 
+: "${LESSON4_DATA:?set LESSON4_DATA to the folder whose MNIST/raw holds (or will hold) the MNIST files}"
+# relative folders name places under the caller's working directory, not the clone's
+LESSON4_DATA=$(realpath -m -- "$LESSON4_DATA")
+[ -z "${LESSON4_MEDIA:-}" ] || LESSON4_MEDIA=$(realpath -m -- "$LESSON4_MEDIA")
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 RECORD=${GPU_RECORD:-media/gpu_record.json}
 
-: "${LESSON4_DATA:?set LESSON4_DATA to the folder whose MNIST/raw holds (or will hold) the MNIST files}"
 export LESSON4_DATA LESSON4_DEVICE=${LESSON4_DEVICE:-cuda}
 export MPLBACKEND=Agg PYTHONUNBUFFERED=1 PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export LESSON4_MEDIA=${LESSON4_MEDIA:-$(mktemp -d)}   # keep the tree's media/ untouched
@@ -38,7 +44,13 @@ mkdir -p "$raw"
 for gz in "$LESSON4_DATA"/*.gz "$raw"/*.gz; do
     [ -e "$gz" ] || continue
     target="$raw/$(basename "${gz%.gz}")"
-    [ -s "$target" ] || gunzip -c "$gz" > "$target" || { echo "could not unpack $gz"; exit 1; }
+    [ -s "$target" ] && continue
+    # unpacked under a temporary name and renamed when complete: a truncated archive leaves nothing
+    if ! { gunzip -c "$gz" > "$target.unpacking" && mv -f "$target.unpacking" "$target"; }; then
+        rm -f "$target.unpacking"
+        echo "could not unpack $gz"
+        exit 1
+    fi
 done
 
 echo "== machine"

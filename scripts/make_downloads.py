@@ -10,8 +10,8 @@ Both land in the built site, where the landing page links to them:
   tests use (through Playwright), from one long document assembled out of the built
   pages' articles: no navigation, buttons or sidebars.  Framework tabs are printed one
   after the other under their names, hidden answers are printed under "Answer", code
-  hidden on the site stays hidden, and each animated GIF becomes a strip of four of its
-  frames (first to last).  Chromium cannot number a table of contents by itself, so the
+  hidden on the site stays hidden, and each animation (a frame player on the site) becomes
+  a strip of four of its frames (first to last).  Chromium cannot number a table of contents by itself, so the
   document is printed twice: the first print shows on which page each chapter starts
   (read back with ``pdftotext``), the second carries those numbers.
 - ``_build/html/lesson4-notebooks.zip``: the reader notebooks of ``notebooks/``, the same
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import json
 import os
 import posixpath
 import re
@@ -104,15 +105,20 @@ def page_key(docname: str) -> str:
     return "p-" + re.sub(r"[^A-Za-z0-9]+", "-", docname)
 
 
-def gif_strip(path: Path) -> str:
-    """A PNG data URI of ``STRIP_FRAMES`` frames of the GIF at ``path``, side by side."""
-    with Image.open(path) as gif:
-        count = getattr(gif, "n_frames", 1)
-        picks = sorted({round(i * (count - 1) / (STRIP_FRAMES - 1)) for i in range(STRIP_FRAMES)})
-        frames = []
-        for index in picks:
-            gif.seek(index)
-            frames.append(gif.convert("RGB"))
+def sprite_frames(path: Path, count: int, columns: int, rows: int) -> list[Image.Image]:
+    """The ``count`` frames of a frame player's sprite sheet (``_ext/frame_player.py``)."""
+    with Image.open(path) as image:
+        sheet = image.convert("RGB")
+    width, height = sheet.width // columns, sheet.height // rows
+    return [sheet.crop(((i % columns) * width, (i // columns) * height,
+                        (i % columns + 1) * width, (i // columns + 1) * height)) for i in range(count)]
+
+
+def frame_strip(frames: list[Image.Image]) -> str:
+    """A PNG data URI of ``STRIP_FRAMES`` of ``frames``, first to last, side by side."""
+    count = len(frames)
+    picks = sorted({round(i * (count - 1) / (STRIP_FRAMES - 1)) for i in range(STRIP_FRAMES)})
+    frames = [frames[index] for index in picks]
     gap = 12
     width = sum(frame.width for frame in frames) + gap * (len(frames) - 1)
     strip = Image.new("RGB", (width, max(frame.height for frame in frames)), "white")
@@ -161,15 +167,26 @@ def printable_article(site: Path, docname: str, docnames: set[str]) -> tuple[str
             link["href"] = f"#{page_key(other)}--{fragment}" if fragment else f"#{page_key(other)}"
         else:
             link["href"] = posixpath.normpath(posixpath.join(folder, href))
+    for player in article.select("div.frame-player"):
+        sheet = player.select_one("img.frame-player-sheet")
+        src = posixpath.normpath(posixpath.join(folder, sheet["src"]))
+        frames = sprite_frames(site / src, len(json.loads(player["data-frames"])),
+                               int(player["data-columns"]), int(player["data-rows"]))
+        image = soup.new_tag("img", attrs={"src": frame_strip(frames), "alt": sheet.get("alt", "")})
+        note = soup.new_tag("p", attrs={"class": "print-strip-note"})
+        note.string = f"(An animation on the site; here {STRIP_FRAMES} of its frames, first to last.)"
+        player.replace_with(image)
+        image.insert_after(note)
+    for playground in article.select("div.l4-playground"):
+        note = soup.new_tag("p", attrs={"class": "print-strip-note"})
+        note.string = ("(An interactive playground on the site: open this page there to train the "
+                       "network in the browser.)")
+        playground.replace_with(note)
+    for extra in article.select("p.l4-pg-presets, link"):  # preset links and styles work only on the site
+        extra.decompose()
     for image in article.select("img[src]"):
-        src = posixpath.normpath(posixpath.join(folder, image["src"]))
-        if src.lower().endswith(".gif"):
-            image["src"] = gif_strip(site / src)
-            note = soup.new_tag("p", attrs={"class": "print-strip-note"})
-            note.string = f"(An animation on the site; here {STRIP_FRAMES} of its frames, first to last.)"
-            image.insert_after(note)
-        else:
-            image["src"] = src
+        if not image["src"].startswith("data:"):
+            image["src"] = posixpath.normpath(posixpath.join(folder, image["src"]))
         image.attrs.pop("loading", None)
     heading = article.find("h1")
     title = heading.get_text(" ", strip=True) if heading else docname
@@ -285,6 +302,32 @@ def make_pdf(site: Path, toc: Path, target: Path, *, title: str, subtitle: str) 
     return numbers
 
 
+# --------------------------------------------------------------------------- the landing page
+
+#: What the landing page says in place of the PDF's link when no PDF could be printed.
+PDF_MISSING_NOTE = "not in this copy of the site: printing it needs Chromium"
+_PDF_LINK = re.compile(r'<a (?:class="[^"]*" )?href="' + re.escape(PDF_NAME) + r'">(?P<text>[^<]*)</a>')
+_PDF_NOTE = re.compile(r'<span class="download-missing" data-href="' + re.escape(PDF_NAME)
+                       + r'">(?P<text>[^<]*) \(' + re.escape(PDF_MISSING_NOTE) + r'\)</span>')
+
+
+def show_pdf_link(page: Path, printed: bool) -> None:
+    """Make the landing page link to the PDF when it was printed, and say why there is none
+    when it was not, so that a site built without Chromium never links to a missing file.
+    Either way the page must hold exactly one mention of the PDF (a link or the note)."""
+    html = page.read_text(encoding="utf-8")
+    links, notes = _PDF_LINK.findall(html), _PDF_NOTE.findall(html)
+    if len(links) + len(notes) != 1:
+        raise DownloadError(f"{page} should link to {PDF_NAME} exactly once; found {len(links)} "
+                            f"links and {len(notes)} notes in its place")
+    if printed:
+        html = _PDF_NOTE.sub(lambda m: f'<a href="{PDF_NAME}">{m["text"]}</a>', html)
+    else:
+        html = _PDF_LINK.sub(lambda m: f'<span class="download-missing" data-href="{PDF_NAME}">'
+                                       f'{m["text"]} ({PDF_MISSING_NOTE})</span>', html)
+    page.write_text(html, encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- the notebooks
 
 
@@ -316,15 +359,25 @@ def main(argv: list[str] | None = None) -> int:
     subtitle = (f"Every page of the course site, executed when the site was built (commit {commit}). "
                 f"Code cells, outputs, figures and maths are those of the site; animations appear "
                 f"as strips of frames.")
+    landing = site / f"{toc_pages(ROOT / '_toc.yml')[0]}.html"
     try:
         count = make_zip(ROOT / "notebooks", site / ZIP_NAME)
         print(f"{ZIP_NAME}: {count} reader notebooks")
+        show_pdf_link(landing, printed=True)  # before printing: the PDF holds the landing page too
         numbers = make_pdf(site, ROOT / "_toc.yml", site / PDF_NAME, title=config["title"], subtitle=subtitle)
     except ToolMissing as error:
+        # A PDF left by an earlier build would no longer match the site: remove it, and
+        # let the landing page say why there is none.
+        (site / PDF_NAME).unlink(missing_ok=True)
+        try:
+            show_pdf_link(landing, printed=False)
+        except DownloadError as problem:
+            raise SystemExit(f"make_downloads: {problem}") from None
         # Without a browser a laptop still gets its site; CI must publish the PDF.
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             raise SystemExit(f"make_downloads: {error}") from None
-        print(f"make_downloads: no PDF this time: {error}", file=sys.stderr)
+        print(f"make_downloads: no PDF this time: {error}; the landing page says so in place "
+              f"of its link", file=sys.stderr)
         return 0
     except DownloadError as error:
         raise SystemExit(f"make_downloads: {error}") from None

@@ -49,10 +49,12 @@ EXECUTED = ROOT / "_build" / "jupyter_execute"
 #: its device).  They are marked so a reader does not expect to see the same numbers.
 MACHINE_VALUES = frozenset({
     "bench_optimized_seconds", "cnn_device", "cnn_seconds", "compiled_epoch_s", "compiled_ms",
-    "cores", "device_name", "eager_50_min", "eager_epoch_s", "eager_ms", "fit_epoch_s",
+    "cnn_gpu_summary", "cores", "device_name", "eager_50_min", "eager_epoch_s", "eager_ms",
+    "fit_epoch_s", "fit_xla", "gpu_here",
     "load_average", "loader_epoch_seconds", "loading_share", "loop_epoch_s", "lstm_seconds",
     "macs_per_second", "mlp_seconds", "optimized_seconds", "rnn_seconds", "seconds_per_epoch",
-    "single_process_speedup", "speedup", "step_operations", "step_ratio", "workers_effect",
+    "single_process_speedup", "speedup", "step_operations", "step_ratio", "time_ratio",
+    "workers_effect",
 })
 MACHINE_MARK = "†"
 FRAMEWORK_HEADINGS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
@@ -221,6 +223,13 @@ def render_directive(directive: Directive, page: Page, folder: Path) -> str:
         alt = " ".join(str(directive.options.get("alt", "")).split())
         source = page.attach((folder / directive.argument).resolve())
         return f"![{alt}]({source})\n\n*{' '.join(body.split())}*"
+    if directive.name == "frame-player":
+        alt = " ".join(str(directive.options.get("alt", "")).split())
+        source = page.attach((folder / directive.argument).resolve())
+        anchor = f"#{directive.options['name']}" if directive.options.get("name") else ""
+        return (f"![{alt}]({source})\n\n*{' '.join(body.split())}*\n\n"
+                f"*On the site this animation is a player that you can pause, step frame by frame and "
+                f"scrub: [open it there]({page.site}chapters/{Path(page.where).stem}.html{anchor}).*")
     if directive.name == "glue:figure":
         if directive.argument not in page.images:
             raise ReaderNotebookError(f"{page.where}: no figure was glued under {directive.argument!r}")
@@ -231,6 +240,11 @@ def render_directive(directive: Directive, page: Page, folder: Path) -> str:
     if directive.name == "literalinclude":
         return "```{}\n{}\n```".format(directive.options.get("language", ""),
                                        included_source(directive, folder, page.where))
+    if directive.name == "raw" and 'class="l4-playground"' in directive.body:
+        preset = re.search(r'data-preset="([^"]*)"', directive.body)
+        fragment = f"#playground:{preset.group(1)}" if preset else ""
+        return (f"*On the site this page has an interactive playground that runs in the browser: "
+                f"[open it there]({page.site}chapters/{Path(page.where).stem}.html{fragment}).*")
     if directive.name == "nb-exec-table":
         return (f"The table of every page's last run is made by the site builder: see "
                 f"[this page on the site]({page.site}chapters/14_execution_report.html).")
@@ -329,7 +343,10 @@ def reader_notebook(md: Path, glued: tuple[dict, dict], headings: dict, reposito
     notebook = nbformat.v4.new_notebook(cells=cells)
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
+        # JupyterLab writes the kernel's language_info into a notebook it opens, which marks
+        # the notebook as changed unless it is already there: the chapter pair's, from the
+        # kernel of the project's environment that computed its reference outputs
+        "language_info": nbformat.read(md.with_suffix(".ipynb"), as_version=4).metadata["language_info"],
     }
     for number, cell in enumerate(notebook.cells):
         cell.id = cell_id(number, cell.source)
@@ -342,7 +359,9 @@ def preface(site: str, stem: str, values: dict[str, str]) -> str:
             f"course's support package available.")
     if any(name in MACHINE_VALUES for name in values):
         text += (f"\n>\n> Numbers marked {MACHINE_MARK} were measured on the machine that built the "
-                 f"site (its timings, its processor count); on yours they will differ.")
+                 f"site (its timings, its processor count), in one run of the page. They change from run "
+                 f"to run, so the same page's stored outputs in the repository, made in another run, can "
+                 f"show slightly different values; on your machine they will differ.")
     return text
 
 

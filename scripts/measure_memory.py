@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
@@ -103,12 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     if not supported():
         parser.error("this measurement reads /proc/PID/smaps_rollup, which only Linux has")
     chapters = args.chapters or sorted((ROOT / "chapters").glob("*.md"))
+    # every argument is checked before the first chapter, which can take minutes
+    for chapter in chapters:
+        if chapter.suffix != ".md" or not chapter.is_file():
+            parser.error(f"{chapter} is not a chapter .md file")
+    if not math.isfinite(args.budget) or args.budget <= 0:
+        parser.error(f"--budget must be a positive number of GB, got {args.budget}")
+    if args.json is not None and args.json.is_dir():
+        parser.error(f"--json {args.json} is a folder: name the file to write")
     os.environ.setdefault("MPLBACKEND", "Agg")
     results = {}
     print(f"{'chapter':28s} {'peak PSS':>9s} {'run time':>9s}", flush=True)
     for chapter in chapters:
-        if chapter.suffix != ".md" or not chapter.is_file():
-            parser.error(f"{chapter} is not a chapter .md file")
         peak, seconds = measure(chapter.resolve())
         results[chapter.stem] = {"peak_gb": round(peak, 3), "seconds": round(seconds, 1)}
         flag = "" if peak <= args.budget else f"  over the {args.budget} GB budget"

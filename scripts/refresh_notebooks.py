@@ -64,9 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=1200, help="seconds allowed per cell")
     args = parser.parse_args(argv)
     chapters = args.chapters or sorted((ROOT / "chapters").glob("*.md"))
+    # every argument is checked before the first chapter, which can take minutes
     for chapter in chapters:
         if chapter.suffix != ".md" or not chapter.is_file():
             parser.error(f"{chapter} is not a chapter .md file")
+    if args.timeout < 1:
+        parser.error(f"--timeout must be at least 1 second, got {args.timeout}")
+    for chapter in chapters:
         print(f"executing {chapter.name} ...", flush=True)
         seconds = refresh(chapter.resolve(), args.timeout)
         print(f"  wrote {chapter.with_suffix('.ipynb').name} ({seconds:.1f} s)", flush=True)

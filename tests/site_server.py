@@ -9,6 +9,7 @@ The checks look at the HTML that ``make book`` writes to ``_build/html``; set
 from __future__ import annotations
 
 import functools
+import gzip
 import http.server
 import os
 import shutil
@@ -159,18 +160,48 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+#: File types sent compressed, as GitHub Pages sends them.
+GZIP_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".xml", ".map", ".ttf"}
+
+
+@functools.lru_cache(maxsize=512)
+def _gzipped(path: str, mtime_ns: int) -> bytes:
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
+
+
+class _GzipHandler(_QuietHandler):
+    """Like the plain handler, but text files go out gzipped to browsers that accept it."""
+
+    def do_GET(self):  # noqa: N802 - name fixed by the base class
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and self.path.split("?")[0].endswith("/"):
+            path = path / "index.html"
+        accepts = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (accepts and path.suffix.lower() in GZIP_SUFFIXES and path.is_file()):
+            return super().do_GET()  # folders without a slash, images, fonts, missing files
+        body = _gzipped(str(path), path.stat().st_mtime_ns)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 class SiteServer:
     """Serve a folder on ``http://127.0.0.1:<free port>/`` from a background thread.
 
     Use as a context manager; ``origin`` is the base URL, ``url(docname)`` a page's URL.
+    With ``gzip=True`` text files are sent compressed, as GitHub Pages sends them.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, gzip: bool = False):
         folder = Path(folder)
         if not folder.is_dir():
             raise FileNotFoundError(f"cannot serve {folder}: it is not a folder")
         self.folder = folder
-        handler = functools.partial(_QuietHandler, directory=str(folder))
+        handler = functools.partial(_GzipHandler if gzip else _QuietHandler, directory=str(folder))
         self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="site-server", daemon=True)

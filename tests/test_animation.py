@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from PIL import Image
 
 from lesson4_support import animation, figures
@@ -27,6 +28,13 @@ def test_write_gif_keeps_every_frame_and_the_size(tmp_path):
             durations.append(image.info["duration"])
     assert durations == [100] * 4 + [500]
     assert not list(tmp_path.glob(".*.part")), "the temporary file was left behind"
+
+
+def test_a_failed_write_gif_leaves_no_partial_file(tmp_path):
+    (tmp_path / "out.gif").mkdir()  # the rename onto a folder fails once the GIF is written
+    with pytest.raises(OSError):
+        animation.write_gif(frames(3), tmp_path / "out.gif")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.gif"]
 
 
 def test_write_gif_is_byte_for_byte_repeatable(tmp_path):
@@ -110,17 +118,41 @@ def test_linear_boundary_gif_has_one_frame_per_state_and_repeats(tmp_path):
     assert not plt.get_fignums()
 
 
-def test_linear_boundary_frames_follow_the_weights(tmp_path):
-    """The shading flips sides when the weights flip sign, and frames differ from each other."""
+def tint(colour, alpha=0.18):
+    """A palette colour shaded at the GIF's alpha over the white axes."""
+    rgb = np.array(to_rgb(colour)) * 255
+    return alpha * rgb + (1 - alpha) * 255
+
+
+def test_linear_boundary_shading_flips_with_the_weights(tmp_path, monkeypatch):
+    """Each side of the boundary x = 0 shows its class's tint, and the tints swap when the weights flip sign."""
+    sides = []  # per frame: pixel (row, column) of a point left and right of the boundary
+    original = animation.figure_to_rgb
+
+    def spy(fig):
+        frame = original(fig)
+        to_pixels = fig.axes[0].transData.transform
+        sides.append([(frame.shape[0] - int(round(py)), int(round(px)))
+                      for px, py in to_pixels([(-1.0, -0.5), (1.0, 0.5)])])  # away from the points
+        return frame
+
+    monkeypatch.setattr(animation, "figure_to_rgb", spy)
     X, y = toy_points()
     states = [(np.array([1.0, 0.0]), 0.0), (np.array([-1.0, 0.0]), 0.0)]
     path = animation.animate_linear_boundary(states, X, y, tmp_path / "flip.gif", figsize=(3, 2.5), dpi=60)
+    class_tints = [tint(figures.PALETTE[0]), tint(figures.PALETTE[1])]
+    seen = []
     with Image.open(path) as image:
-        pictures = []
-        for i in range(2):
+        for i, pixels in enumerate(sides):
             image.seek(i)
-            pictures.append(np.asarray(image.convert("RGB"), dtype=int))
-    assert np.abs(pictures[0] - pictures[1]).sum() > 0
+            picture = np.asarray(image.convert("RGB"), dtype=float)
+            classes = [int(np.argmin([np.abs(picture[p] - t).sum() for t in class_tints])) for p in pixels]
+            for p, k in zip(pixels, classes, strict=True):
+                assert np.abs(picture[p] - class_tints[k]).max() <= 8, (
+                    f"frame {i}: {picture[p]} at pixel {p} is neither class's shading")
+            seen.append(classes)
+    # weights (1, 0): class 1 where x >= 0, so left is class 0; flipped: left is class 1
+    assert seen == [[0, 1], [1, 0]]
 
 
 def test_linear_boundary_shows_the_frame_number(tmp_path, monkeypatch):
@@ -168,3 +200,10 @@ def test_linear_boundary_rejects_bad_labels_and_notes(tmp_path):
         animation.animate_linear_boundary(STATES, X, y[:-1], tmp_path / "l.gif")
     with pytest.raises(ValueError, match="notes must be a list of 4 strings"):
         animation.animate_linear_boundary(STATES, X, y, tmp_path / "l.gif", notes=["only one"])
+
+
+@pytest.mark.parametrize("options", [{"duration_ms": float("nan")}, {"final_pause_ms": float("nan")}])
+def test_write_gif_refuses_an_undefined_duration(tmp_path, options):
+    with pytest.raises(ValueError, match="frame durations must be positive"):
+        animation.write_gif(frames(2), tmp_path / "out.gif", **options)
+    assert list(tmp_path.iterdir()) == []

@@ -18,7 +18,7 @@ def random_network(seed):
 
 def autograd(x, y, W1, b1, W2, b2):
     params = {name: torch.tensor(v, dtype=torch.float64, requires_grad=True)
-              for name, v in zip(backprop.PARAMETERS, (W1, b1, W2, b2))}
+              for name, v in zip(backprop.PARAMETERS, (W1, b1, W2, b2), strict=True)}
     hidden = torch.sigmoid(torch.from_numpy(x) @ params["W1"] + params["b1"])
     logits = hidden @ params["W2"] + params["b2"]
     loss = F.binary_cross_entropy_with_logits(logits, torch.from_numpy(y))

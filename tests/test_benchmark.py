@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.data import Dataset
 
-from lesson4_support import benchmark, datasets, torch_models
+from lesson4_support import benchmark, torch_models
 
 
 class PerSampleImages(Dataset):
@@ -109,6 +109,11 @@ def test_bad_input_is_refused(tiny):
         benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y[:5])
     with pytest.raises(ValueError, match="rounds"):
         benchmark.compare("cpu", dataset, images, labels, rounds=0)
+    for bad in (0, -1):  # an epoch of "at most 0 batches" must not quietly train one
+        with pytest.raises(ValueError, match="max_batches must be a positive integer"):
+            benchmark.dataloader_epoch(torch_models.make_mlp(seed=0), dataset, "cpu", max_batches=bad)
+        with pytest.raises(ValueError, match="max_batches must be a positive integer"):
+            benchmark.optimized_epochs(torch_models.make_mlp(seed=0), x, y, max_batches=bad)
     with pytest.raises(ValueError, match="no timings"):
         benchmark.format_table([])
     with pytest.raises(ValueError, match="at least one batch"):
@@ -148,6 +153,29 @@ def test_accuracy_counts_correct_answers():
     assert benchmark.accuracy(model, scores, torch.tensor([1, 2, 3, 4]), batch_size=3) == 0.75
 
 
+@pytest.mark.parametrize("inputs, labels", [(4, 2), (2, 4), (4, 12)])
+def test_accuracy_needs_one_label_per_input(inputs, labels):
+    model = torch.nn.Identity()
+    with pytest.raises(ValueError, match=f"{inputs} inputs but {labels} labels"):
+        benchmark.accuracy(model, torch.eye(5)[:inputs], torch.zeros(labels, dtype=torch.int64), batch_size=3)
+    with pytest.raises(ValueError, match="empty"):
+        benchmark.accuracy(model, torch.zeros((0, 5)), torch.zeros(0, dtype=torch.int64))
+
+
+@pytest.mark.parametrize("batch_size", [0, -1])
+def test_accuracy_refuses_a_batch_size_that_counts_nothing(batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        benchmark.accuracy(torch.nn.Identity(), torch.eye(3), torch.tensor([0, 1, 2]), batch_size=batch_size)
+
+
+def test_accuracy_refuses_one_hot_labels():
+    """Compared with one-hot rows, the predictions would broadcast to a square of matches."""
+    model = torch.nn.Identity()
+    scores = torch.eye(10)
+    with pytest.raises(ValueError, match=r"one class number per input, got shape \(10, 10\)"):
+        benchmark.accuracy(model, scores, torch.eye(10, dtype=torch.int64))
+
+
 def test_step_times_line():
     from lesson4_support.keras_training import StepTimes
 
@@ -161,3 +189,58 @@ def test_tensorflow_step_times_measures_both_variants():
     images = rng.integers(0, 256, (256, 28, 28), dtype=np.uint8)
     times = benchmark.tensorflow_step_times(images, rng.integers(0, 10, 256), batch_size=64, steps=3)
     assert times.steps == 3 and times.eager > 0 and times.compiled > 0
+
+
+class TrainingStarted(Exception):
+    """Raised in place of loading MNIST: the command got past its checks."""
+
+
+@pytest.fixture
+def cli(monkeypatch):
+    """``cli(*argv)`` runs benchmark_cli's main until it would load MNIST; returns how it stopped."""
+    from lesson4_support import benchmark_cli
+
+    def refuse(*args, **kwargs):
+        raise TrainingStarted
+
+    monkeypatch.setattr(benchmark_cli.datasets, "load_mnist", refuse)
+
+    def run(*argv):
+        with pytest.raises((SystemExit, TrainingStarted)) as stopped:
+            benchmark_cli.main(list(argv))
+        return stopped.value
+
+    return run
+
+
+@pytest.mark.parametrize("argv", [["--max-batches", "0"], ["--max-batches", "-1"], ["--max-batches", "1.5"],
+                                  ["--rounds", "0"], ["--epochs", "-2"]])
+def test_counts_on_the_command_line_must_be_positive_whole_numbers(cli, capsys, argv):
+    stopped = cli(*argv)
+    assert isinstance(stopped, SystemExit) and stopped.code == 2
+    assert f"argument {argv[0]}:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setting, message", [("cuda", "CUDA is not available here"), ("gpu", "unknown device 'gpu'")])
+def test_the_device_setting_is_honoured_or_refused(cli, capsys, monkeypatch, setting, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("LESSON4_DEVICE", setting)
+    stopped = cli("--no-tensorflow")
+    assert isinstance(stopped, SystemExit) and stopped.code == 2
+    assert message in capsys.readouterr().err
+    monkeypatch.setenv("LESSON4_DEVICE", "cpu")
+    assert isinstance(cli("--no-tensorflow"), TrainingStarted)
+
+
+def test_an_unwritable_record_is_refused_before_training(cli, capsys, monkeypatch, tmp_path):
+    from lesson4_support import benchmark_cli
+
+    monkeypatch.setattr(benchmark_cli.runtime, "torch_device", lambda name: torch.device("cuda"))
+    for bad, why in ((tmp_path / "missing" / "gpu_record.json", "No such file or directory"),
+                     (tmp_path, "it is a folder")):
+        stopped = cli("--device", "cuda", "--record", str(bad))
+        assert isinstance(stopped, SystemExit) and stopped.code == 2
+        assert f"the GPU record could not be written there ({why})" in capsys.readouterr().err
+    good = tmp_path / "gpu_record.json"
+    assert isinstance(cli("--device", "cuda", "--record", str(good)), TrainingStarted)
+    assert list(tmp_path.iterdir()) == [], "the check must leave nothing behind"

@@ -127,3 +127,46 @@ def test_a_changed_package_re_executes_the_chapter_and_an_unchanged_one_does_not
     assert third[0] == 2, "the page still shows the old package's value"
     assert third[1] != first[1], "the chapter did not run again"
     assert records(tmp_path) != executed
+
+
+def test_a_folder_that_is_not_an_execution_cache_is_never_cleared(tmp_path):
+    """A slip such as ``--cache .`` must not wipe a clone: only a jupyter-cache is ever cleared."""
+    make_book(tmp_path)
+    folder = tmp_path / "thesis"
+    (folder / "data").mkdir(parents=True)
+    (folder / "thesis.tex").write_text("three years of work")
+    before = sorted(path.relative_to(folder) for path in folder.rglob("*"))
+    for extra in ([], ["--package", str(tmp_path / "scratchpkg")]):
+        result = subprocess.run([sys.executable, str(SCRIPT), "--file", str(tmp_path / "pins.txt"),
+                                 "--cache", str(folder), *extra], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result
+        assert "is not a jupyter-cache folder (it has no global.db), so it is left alone" in result.stderr
+        assert sorted(path.relative_to(folder) for path in folder.rglob("*")) == before
+    # a stamp from an earlier run and a global.db do not make a user's file part of the cache
+    (folder / "global.db").write_text("a database of the user's")
+    (folder / "support.sha256").write_text("0" * 64 + "\n")
+    result = subprocess.run([sys.executable, str(SCRIPT), "--package", str(tmp_path / "scratchpkg"),
+                             "--file", str(tmp_path / "pins.txt"), "--cache", str(folder)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "it also holds data, thesis.tex" in result.stderr, result
+    assert (folder / "thesis.tex").read_text() == "three years of work"
+    # a file in place of the folder is named as such
+    result = subprocess.run([sys.executable, str(SCRIPT), "--cache", str(folder / "thesis.tex")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "which is not a folder" in result.stderr, result
+    # so is a missing file to fingerprint, which would otherwise stop the script with a traceback
+    result = subprocess.run([sys.executable, str(SCRIPT), "--file", str(tmp_path / "missing.toml"),
+                             "--cache", str(tmp_path / "cache")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "missing.toml: no such file" in result.stderr, result
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_real_jupyter_cache_is_recognised_and_cleared(tmp_path):
+    from jupyter_cache import get_cache
+
+    make_book(tmp_path)
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    get_cache(cache).list_cache_records()  # jupyter-cache creates its database and version file
+    (cache / "executed").mkdir()
+    assert "clearing it so every chapter runs again" in stamp(tmp_path).stdout
+    assert sorted(path.name for path in cache.iterdir()) == ["support.sha256"]

@@ -1,6 +1,5 @@
 """figures.plot_decision_boundary: what it draws, and clear errors for bad input."""
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -127,3 +126,53 @@ def test_more_classes_than_colours_is_refused():
     y = np.arange(40) % 10
     with pytest.raises(ValueError, match="at most 8 classes"):
         figures.plot_decision_boundary(lambda pts: np.zeros((len(pts), 10)), X, y, steps=10)
+
+
+def three_blob_labels():
+    """The three blobs and a "model" that returns each point's class label, nearest centre wins."""
+    X, y, centres = three_blobs()
+
+    def predict(pts):
+        return np.linalg.norm(pts[:, None] - centres[None], axis=2).argmin(axis=1)
+
+    return X, y, centres, predict
+
+
+@pytest.mark.parametrize("as_float", [False, True])
+def test_class_labels_from_a_callable_get_one_region_each(as_float):
+    X, y, centres, predict = three_blob_labels()
+    model = (lambda pts: predict(pts).astype(float)) if as_float else predict
+    paths = filled_regions(figures.plot_decision_boundary(model, X, y, steps=120))
+    assert len(paths) == 3, f"3 labels drew {len(paths)} regions"
+    for label, centre in enumerate(centres):
+        assert paths[label].contains_point(centre)
+        assert not any(paths[i].contains_point(centre) for i in range(3) if i != label)
+
+
+def test_labels_other_than_0_and_1_are_drawn_as_labels():
+    X, y = points()
+    y = np.where(y == 1, 2, 1)  # classes 1 and 2: a threshold at 0 would make one region
+    paths = filled_regions(figures.plot_decision_boundary(lambda pts: np.where(pts[:, 0] > 0, 2, 1), X, y,
+                                                          steps=40))
+    assert len(paths) == 2 and paths[0].contains_point((-1, 0)) and paths[1].contains_point((1, 0))
+    assert not paths[0].contains_point((1, 0))
+
+
+def test_one_column_probabilities_are_refused():
+    X, y = points()
+
+    class OneColumn:
+        def predict_proba(self, pts):
+            return (pts[:, :1] > 0).astype(float)
+
+    with pytest.raises(ValueError, match="predict_proba returned one column"):
+        figures.plot_decision_boundary(OneColumn(), X, y, steps=10)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_undefined_scores_are_refused(bad):
+    X, y = points()
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        figures.plot_decision_boundary(lambda pts: np.where(pts[:, 0] > 0, bad, -1.0), X, y, steps=10)
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        figures.plot_decision_boundary(lambda pts: np.full((len(pts), 3), bad), X, y, steps=10)

@@ -55,3 +55,36 @@ def test_seconds_per_epoch_bars():
     ax = figures.plot_seconds_per_epoch({"DataLoader": 14.0, "tensors": 1.5})
     assert len(ax.patches) == 2
     assert [t.get_text() for t in ax.texts] == [" 14.0 s", " 1.5 s"]
+
+
+def test_confusion_matrix_of_fractions_shows_the_fractions():
+    matrix = np.array([[0.25, 0.05], [0.1, 0.6]])
+    ax = figures.plot_confusion_matrix(matrix)
+    assert sorted(t.get_text() for t in ax.texts) == ["0.05", "0.1", "0.25", "0.6"]
+
+
+def test_normalised_rows_sum_to_one_whatever_their_total():
+    matrix = np.array([[0.2, 0.2, 0.1], [0.0, 0.0, 0.0], [3.0, 1.0, 0.0]])
+    ax = figures.plot_confusion_matrix(matrix, normalize=True)
+    cells = np.array([float(t.get_text()) for t in ax.texts]).reshape(3, 3)
+    np.testing.assert_allclose(cells, [[0.4, 0.4, 0.2], [0, 0, 0], [0.75, 0.25, 0]])
+
+
+def test_seconds_per_epoch_labels_show_the_smallest_bar():
+    ax = figures.plot_seconds_per_epoch({"eager": 0.31, "graphed": 0.04})
+    assert [t.get_text() for t in ax.texts] == [" 0.310 s", " 0.040 s"]
+    ax = figures.plot_seconds_per_epoch({"eager": 0.123, "graphed": 0.0456})
+    assert [t.get_text() for t in ax.texts] == [" 0.123 s", " 0.046 s"]
+    for bad in ({"eager": 0.0}, {"eager": float("nan")}, {}):
+        with pytest.raises(ValueError, match="positive, finite"):
+            figures.plot_seconds_per_epoch(bad)
+
+
+def test_save_figure_writes_png_only(tmp_path):
+    fig, ax = plt.subplots()
+    assert figures.save_figure(fig, "plot.png", tmp_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("plot.svg", "plot.pdf", "plot"):
+        with pytest.raises(ValueError, match="must end in .png"):
+            figures.save_figure(fig, name, tmp_path)
+        assert not (tmp_path / name).exists()
+    plt.close(fig)

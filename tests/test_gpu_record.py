@@ -42,6 +42,24 @@ def test_a_complete_record_is_accepted():
     (("mlp_epoch", "seconds", "optimized"), 0.0, "cannot be a measurement"),
     (("training", "cnn", "graphed", "test_accuracy"), 97.3, "cannot be a measurement"),
     (("training", "mlp"), None, "no 'mlp' section"),
+    (("schema",), True, "schema 1"),
+    (("schema",), 1.0, "schema 1"),
+    (("measured", "device"), "", "measured.device is empty"),
+    (("measured", "commit"), "  ", "measured.commit is empty"),
+    (("measured", "cpu_cores"), 0, "measured.cpu_cores is 0"),
+    (("measured", "load_average"), float("nan"), "measured.load_average is nan"),
+    (("measured", "load_average"), -0.5, "measured.load_average is -0.5"),
+    (("measured", "load_average"), float("inf"), "measured.load_average is inf"),
+    (("mlp_epoch", "workers"), float("nan"), "mlp_epoch.workers must be a whole number"),
+    (("mlp_epoch", "workers"), -1, "mlp_epoch.workers is -1"),
+    (("mlp_epoch", "rounds"), 2.5, "mlp_epoch.rounds must be a whole number"),
+    (("mlp_epoch", "seconds", "graphed"), float("inf"), "cannot be a measurement"),
+    (("mlp_epoch", "seconds", "graphed"), 1e-9, "cannot be a measurement"),
+    (("training", "mlp", "epochs"), 2.5, "training.mlp.epochs must be a whole number"),
+    (("training", "mlp", "epochs"), float("inf"), "training.mlp.epochs must be a whole number"),
+    (("training", "cnn", "eager", "seconds_per_epoch"), float("inf"), "cannot be a measurement"),
+    (("training", "cnn", "graphed", "seconds_per_epoch"), 1e-9, "cannot be a measurement"),
+    (("training", "cnn", "graphed", "test_accuracy"), float("nan"), "cannot be a measurement"),
 ])
 def test_an_incomplete_or_impossible_record_is_refused(path, value, message):
     record = copy.deepcopy(example_record())
@@ -61,10 +79,61 @@ def test_written_records_read_back_and_no_partial_file_is_left(tmp_path):
     with pytest.raises(gpu_record.RecordError):
         gpu_record.write({"schema": 1}, path)
     assert gpu_record.load(path) == example_record()  # a refused record leaves the old one
-    assert gpu_record.load(tmp_path / "none.json") is None
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(gpu_record.RecordError, match="not valid JSON"):
         gpu_record.load(tmp_path / "broken.json")
+
+
+def test_a_path_that_names_no_record_is_an_error_not_no_record(tmp_path):
+    with pytest.raises(gpu_record.RecordError, match="no GPU record at .*none.json: no such file"):
+        gpu_record.load(tmp_path / "none.json")
+    with pytest.raises(gpu_record.RecordError, match="it is a folder"):
+        gpu_record.load(tmp_path)
+
+
+def test_the_absent_default_file_means_no_record(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_record, "default_path", lambda: tmp_path / gpu_record.FILE_NAME)
+    assert gpu_record.load() is None
+    gpu_record.write(example_record(), tmp_path / gpu_record.FILE_NAME)
+    assert gpu_record.load() == example_record()
+    monkeypatch.setattr(gpu_record, "default_path", lambda: tmp_path)
+    with pytest.raises(gpu_record.RecordError, match="it is a folder"):
+        gpu_record.load()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"schema": 1, "measured": {"device": "\xff"}}', "is not UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    (b'{"schema": 1, "x": NaN}', "no 'measured' section"),
+])
+def test_files_that_cannot_be_records_raise_the_modules_error(tmp_path, content, message):
+    (tmp_path / "odd.json").write_bytes(content)
+    with pytest.raises(gpu_record.RecordError, match=message):
+        gpu_record.load(tmp_path / "odd.json")
+
+
+def test_a_record_on_disk_with_nan_is_refused(tmp_path):
+    text = (gpu_record.write(example_record(), tmp_path / "r.json").read_text()
+            .replace('"load_average": 0.4', '"load_average": NaN'))
+    (tmp_path / "r.json").write_text(text)
+    with pytest.raises(gpu_record.RecordError, match="load_average is nan"):
+        gpu_record.load(tmp_path / "r.json")
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "gpu_record.json"
+    target.mkdir()  # the rename onto a folder fails after the partial file was written
+    with pytest.raises(OSError):
+        gpu_record.write(example_record(), target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gpu_record.json"]
+
+
+def test_write_never_emits_nan(tmp_path):
+    record = example_record()
+    record["extra"] = float("nan")  # a field validate does not read
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        gpu_record.write(record, tmp_path / "r.json")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_sentence_and_title_name_the_device_and_date():
@@ -86,7 +155,8 @@ def test_only_a_cuda_device_makes_a_record():
 
 
 def committed_record() -> dict | None:
-    return gpu_record.load(ROOT / "media" / gpu_record.FILE_NAME)
+    assert gpu_record.default_path() == ROOT / "media" / gpu_record.FILE_NAME
+    return gpu_record.load()
 
 
 def test_the_committed_record_if_any_is_complete():
@@ -107,3 +177,26 @@ def test_pages_state_where_their_gpu_numbers_come_from(page, network):
     assert " ".join(gpu_record.training_sentence(record, network).split()) in text
     if record is not None and network == "mlp":
         assert gpu_record.title(record) in text
+
+
+def test_concurrent_writes_each_leave_a_complete_record(tmp_path):
+    import threading
+
+    path = tmp_path / gpu_record.FILE_NAME
+    errors = []
+
+    def write():
+        try:
+            for _ in range(20):
+                gpu_record.write(example_record(), path)
+        except OSError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [], f"a writer failed: {errors[0]!r}"
+    assert gpu_record.load(path) == example_record()
+    assert [p.name for p in tmp_path.iterdir()] == [gpu_record.FILE_NAME]

@@ -50,7 +50,7 @@ def test_hand_written_layers_agree_across_frameworks(seed, random_shapes):
     np.testing.assert_allclose(k_out, t_out, rtol=0, atol=FLOAT32_TOL)
 
 
-@pytest.mark.parametrize(("seed", "activation"), zip(SEEDS, ["relu", "tanh", "sigmoid", "relu", "tanh"]))
+@pytest.mark.parametrize(("seed", "activation"), zip(SEEDS, ["relu", "tanh", "sigmoid", "relu", "tanh"], strict=True))
 def test_two_layer_sequential_models_agree_across_frameworks(seed, activation, random_shapes):
     rng, n_in, n_out, batch = random_shapes(100 + seed)
     n_hidden = int(rng.integers(1, 33))
@@ -97,3 +97,15 @@ def test_bad_inputs_raise_clear_errors():
         keras_models.set_dense_weights(layer, np.zeros((3, 2)), np.zeros(3))
     with pytest.raises(ValueError, match="has 2 dense layers but 1"):
         keras_models.set_model_weights(keras_models.make_mlp(4, 2, n_inputs=3), [(np.zeros((3, 4)), np.zeros(4))])
+
+
+@pytest.mark.parametrize("where", ["kernel", "bias"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e40])
+def test_weights_that_are_not_finite_float32_numbers_are_refused(where, bad):
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    kernel, bias = np.ones((3, 2)), np.ones(2)
+    (kernel if where == "kernel" else bias).flat[0] = bad
+    with pytest.raises(ValueError, match=f"{where} holds 1 value\\(s\\) that are NaN, infinite or beyond float32"):
+        keras_models.set_dense_weights(layer, kernel, bias)
+    assert np.isfinite(layer.kernel.numpy()).all() and np.isfinite(layer.bias.numpy()).all()

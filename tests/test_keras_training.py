@@ -6,9 +6,15 @@ import numpy as np
 import pytest
 
 from lesson4_support import runtime
+from site_server import in_ci
 
 runtime.quiet_frameworks()
-keras_training = pytest.importorskip("lesson4_support.keras_training")
+try:
+    from lesson4_support import keras_training
+except ImportError as error:  # a PyTorch-only machine; under CI every test must run
+    if in_ci():
+        raise
+    pytest.skip(f"TensorFlow cannot be imported: {error}", allow_module_level=True)
 tf = keras_training.tf
 keras = keras_training.keras
 
@@ -102,7 +108,7 @@ def test_time_tf_steps_times_both_ways_and_trains_the_model():
     assert times.ratio == pytest.approx(times.eager / times.compiled)
     assert times.per_epoch(10) == pytest.approx((10 * times.eager, 10 * times.compiled))
     assert "ms/step" in str(times)
-    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
 def test_gradient_step_adds_the_models_penalties_to_the_loss():

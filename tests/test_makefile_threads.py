@@ -34,3 +34,17 @@ def test_a_positive_thread_count_is_accepted(threads):
 
 def test_the_default_thread_count_is_accepted():
     assert dry_run().returncode == 0
+
+
+@pytest.mark.parametrize("template", ["1'; touch {marker}; echo '1", "$(shell touch {marker})", "`touch {marker}`",
+                                      "1;touch {marker}"])
+def test_a_thread_count_never_reaches_a_shell(tmp_path, template):
+    """Even under ``make -n``, the check runs no shell code a THREADS value carries."""
+    marker = tmp_path / "INJECTED"
+    threads = template.format(marker=marker)
+    result = subprocess.run(["make", "-n", "-C", str(ROOT), "book", f"THREADS={threads}"],
+                            capture_output=True, text=True, timeout=60)
+    assert not marker.exists(), f"THREADS={threads!r} ran a command"
+    assert result.returncode != 0, f"make accepted THREADS={threads!r}"
+    assert "THREADS must be a positive whole number" in result.stderr
+    assert f"got '{threads}'" in result.stderr

@@ -4,7 +4,9 @@
 rewrites the figures and GIFs it shows.  The chapters write them where
 ``runtime.media_dir()`` says: ``media/`` in the clone, or ``$LESSON4_MEDIA`` when set.
 Afterwards that folder must hold the committed files byte for byte (a chapter that writes
-something new, or something different on each run, shows up here).  The pages embed
+something new, or something different on each run, shows up here).  nbval then runs every
+chapter again in the same session, so the comparison is marked to run after the last
+chapter (the root conftest.py moves it there).  The pages embed
 ``../media/...``, so media written elsewhere that differ from the committed ones would
 never reach the site: they are compared too.
 """
@@ -19,12 +21,16 @@ from lesson4_support import runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = sorted(p for p in (ROOT / "media").iterdir() if p.is_file())
+FRAME_NOTES = ".frames.json"  # lesson4_support.animation.write_frame_notes
 
 
 def test_media_folder_holds_only_small_figures_and_gifs():
     assert MEDIA, "media/ is empty"
     for path in MEDIA:
         if path.name == "gpu_record.json":  # written by scripts/gpu_check.sh, checked by test_gpu_record.py
+            continue
+        if path.name.endswith(FRAME_NOTES):  # what a GIF's frames show, for the site's frame player
+            assert path.with_name(path.name.replace(FRAME_NOTES, ".gif")).is_file(), f"{path.name} has no GIF"
             continue
         assert path.suffix in (".png", ".gif"), f"unexpected file in media/: {path.name}"
         limit = 600_000 if path.suffix == ".gif" else 300_000
@@ -33,8 +39,9 @@ def test_media_folder_holds_only_small_figures_and_gifs():
 
 @pytest.mark.parametrize("path", MEDIA, ids=[p.name for p in MEDIA])
 def test_every_media_file_is_written_and_shown_by_a_chapter(path):
-    chapters = [md for md in (ROOT / "chapters").glob("*.md") if path.name in md.read_text()]
-    assert chapters, f"no chapter refers to media/{path.name}: remove it or show it"
+    shown = path.name.replace(FRAME_NOTES, ".gif")  # frame notes are shown with their GIF
+    chapters = [md for md in (ROOT / "chapters").glob("*.md") if shown in md.read_text()]
+    assert chapters, f"no chapter refers to media/{shown}: remove it or show it"
 
 
 def committed_media() -> dict[str, bytes]:
@@ -56,7 +63,8 @@ def media_differences(written: Path, committed: dict[str, bytes]) -> list[str]:
         elif path.read_bytes() != data:
             problems.append(f"{name}: written to {written}, but differs from the committed file")
     for path in sorted(written.iterdir()):
-        if path.is_file() and path.suffix in (".png", ".gif") and path.name not in committed:
+        if path.is_file() and (path.suffix in (".png", ".gif") or path.name.endswith(FRAME_NOTES)) \
+                and path.name not in committed:
             problems.append(f"{path.name}: written to {written}, but not committed")
     return problems
 
@@ -66,8 +74,12 @@ def needs_git():
         pytest.skip("not a git checkout: nothing to compare the media with")
 
 
-def test_regenerated_media_match_the_committed_files():
+@pytest.mark.after_chapters
+def test_regenerated_media_match_the_committed_files(request):
     needs_git()
+    chapters_after = [item.nodeid for item in request.session.items[request.session.items.index(request.node):]
+                      if item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid]
+    assert not chapters_after, f"chapters that run after the media comparison: {chapters_after[:3]}"
     written = runtime.media_dir()  # where the chapters wrote, exactly as they choose it
     problems = media_differences(written, committed_media())
     moved = "" if written == ROOT / "media" else (

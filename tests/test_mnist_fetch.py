@@ -300,6 +300,29 @@ def test_load_mnist_reads_through_torchvision_with_a_fixed_split(tmp_path, tiny_
     assert m.train_labels.tolist() == (m.train_indices % 10).tolist()  # image i of tiny_mnist has label i % 10
 
 
+def test_only_the_verified_raw_files_are_read(tmp_path, tiny_mnist, monkeypatch):
+    """torchvision's legacy processed/training.pt and test.pt are never read, whatever they hold."""
+    import torch
+
+    from lesson4_support import benchmark
+
+    contents, expected = tiny_mnist
+    write_files(tmp_path / "MNIST" / "raw", contents)
+    processed = tmp_path / "MNIST" / "processed"
+    processed.mkdir()
+    blank = (torch.zeros((20, 28, 28), dtype=torch.uint8), torch.zeros(20, dtype=torch.int64))
+    for name in ("training.pt", "test.pt"):
+        torch.save(blank, processed / name)
+    monkeypatch.setattr(mnist_fetch, "MNIST_FILES", expected)
+    monkeypatch.setattr(mnist_fetch.ensure_mnist, "__kwdefaults__",
+                        {**mnist_fetch.ensure_mnist.__kwdefaults__, "expected": expected})
+    m = datasets.load_mnist(tmp_path, n_val=6, verbose=False)
+    assert m.sizes() == {"train": 24, "validation": 6, "test": 10}
+    assert m.test_labels.tolist() == list(range(10))
+    full = benchmark.per_image_dataset(tmp_path)
+    assert len(full) == 30 and [full[i][1] for i in range(10)] == list(range(10))
+
+
 # --------------------------------------------------------------------------- a shared cache is never lost
 
 
@@ -539,7 +562,7 @@ def test_two_processes_on_an_empty_cache_fetch_once_and_both_get_verified_files(
             for child in children:
                 if child.poll() is None:
                     child.kill()
-    for child, (out, err) in zip(children, results):
+    for child, (_, err) in zip(children, results, strict=True):
         assert child.returncode == 0, err[-3000:]
     sources = sorted(out.strip().splitlines()[-1] for out, _ in results)
     assert sources == ["local cache (first fetched by torchvision download)", "torchvision download"]

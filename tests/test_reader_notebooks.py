@@ -125,7 +125,7 @@ def test_setup_cell_is_visible_and_installs_this_release(md):
 @pytest.mark.parametrize("md", CHAPTERS, ids=IDS)
 def test_framework_cells_sit_under_their_own_headings(md):
     cells = nbformat.read(reader(md), as_version=4).cells
-    for before, cell in zip(cells, cells[1:]):
+    for before, cell in zip(cells, cells[1:], strict=False):
         tags = cell.metadata.get("tags", [])
         for tag, heading in readers.FRAMEWORK_HEADINGS.items():
             if tag in tags:

@@ -1,5 +1,6 @@
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -155,6 +156,21 @@ def test_setup_seeds_and_applies_the_house_style():
     runtime.setup(seed=7)
     assert np.random.rand() == a
     assert mpl.rcParams["image.cmap"] == "cividis"
+
+
+def test_setup_asks_both_frameworks_for_full_float32_not_tf32():
+    import tensorflow as tf
+    import torch
+
+    torch.backends.cudnn.allow_tf32 = True
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    try:
+        runtime.setup(seed=0)
+        assert not torch.backends.cuda.matmul.allow_tf32
+        assert not torch.backends.cudnn.allow_tf32
+        assert not tf.config.experimental.tensor_float_32_execution_enabled()
+    finally:
+        torch.backends.cudnn.allow_tf32 = True  # PyTorch's default, for the tests after this one
 
 
 def test_glue_rejects_bad_names():
@@ -394,3 +410,88 @@ def test_the_first_import_of_tensorflow_applies_the_device_choice():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "['tensorflow']"
+
+
+@pytest.mark.parametrize("variable, function", [(runtime.DATA_ENV, runtime.data_dir),
+                                                (runtime.MEDIA_ENV, runtime.media_dir)])
+@pytest.mark.parametrize("value", ["data", "./media", "../elsewhere"])
+def test_a_relative_folder_setting_is_refused_with_the_reason(monkeypatch, tmp_path, variable, function, value):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=f"{variable} is '{re.escape(value)}', a relative path, which would name "
+                                         "a different folder from every working directory"):
+        function()
+    assert list(tmp_path.iterdir()) == [], "nothing may be created for a refused setting"
+    monkeypatch.setenv(variable, str(tmp_path / "absolute"))
+    assert function() == tmp_path / "absolute"
+
+
+def test_a_device_setting_that_can_no_longer_reach_tensorflow_is_an_error(tf_gpus, monkeypatch):
+    """TensorFlow imported before setup() and already set up: $LESSON4_DEVICE cannot steer it."""
+    tf = runtime.import_tensorflow()
+    tf_gpus(1)
+
+    def initialised(devices, kind):
+        raise RuntimeError("Visible devices cannot be modified after being initialized")
+
+    monkeypatch.setattr(tf.config, "set_visible_devices", initialised)
+    monkeypatch.setattr(runtime, "_tensorflow_follows", False, raising=False)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cpu")
+    with pytest.raises(RuntimeError, match=r"\$LESSON4_DEVICE='cpu' cannot reach TensorFlow: it was imported"):
+        runtime.setup()
+    # without the setting TensorFlow keeps its own choice, as it does when the hook imports it
+    monkeypatch.delenv(runtime.DEVICE_ENV)
+    runtime.setup()
+    # a TensorFlow the setting can still steer is steered, once
+    calls = []
+    monkeypatch.setattr(tf.config, "set_visible_devices", lambda devices, kind: calls.append((devices, kind)))
+    monkeypatch.setattr(runtime, "_tensorflow_follows", False, raising=False)
+    monkeypatch.setenv(runtime.DEVICE_ENV, "cpu")
+    runtime.setup()
+    runtime.setup()
+    assert calls == [([], "GPU")]
+
+
+def test_write_file_atomically_replaces_a_file_only_when_complete(tmp_path, monkeypatch):
+    target = tmp_path / "figure.png"
+    runtime.write_file_atomically(target, b"old")
+    assert target.read_bytes() == b"old" and target.stat().st_mode & 0o777 == 0o644
+
+    def interrupted(source, destination):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runtime.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runtime.write_file_atomically(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"], "the temporary file was left behind"
+
+
+def test_concurrent_writers_each_leave_a_complete_file(tmp_path):
+    import threading
+
+    target = tmp_path / "record.json"
+    contents = [bytes([65 + i]) * 2_000_000 for i in range(4)]
+    errors = []
+
+    def write(data):
+        try:
+            for _ in range(5):
+                runtime.write_file_atomically(target, data)
+        except OSError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(data,)) for data in contents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert target.read_bytes() in contents
+    assert [p.name for p in tmp_path.iterdir()] == ["record.json"]
+
+
+def test_a_relative_data_dir_argument_is_made_absolute_once(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = runtime.data_dir("data")
+    assert folder == tmp_path / "data" and folder.is_absolute()

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
+import page_content
 from site_server import (
     CHROMIUM_ARGS,
     SiteServer,
@@ -125,7 +126,12 @@ def open_page(browser, server, docname: str, viewport=DESKTOP, query: str = "", 
     page.on("requestfailed", lambda r: log.failed_requests.append(f"{r.url}: {r.failure}"))
     page.on("response", lambda r: r.status >= 400 and log.failed_requests.append(f"{r.url}: HTTP {r.status}"))
     try:
-        page.goto(server.url(docname) + query, wait_until="load")
+        response = page.goto(server.url(docname) + query, wait_until="load")
+        status = response.status if response else "no response"
+        assert status == 200, f"{docname} did not load: HTTP {status}"
+        if page_source(docname) is not None:
+            title = page_content.expected_title(docname)
+            assert page.title().startswith(f"{title} "), f"{docname} is titled {page.title()!r}, not {title!r}"
         if settle:
             page.wait_for_load_state("networkidle")
         wait_for_mathjax(page)
@@ -142,6 +148,10 @@ def wait_for_mathjax(page) -> None:
     page.evaluate("() => window.MathJax.startup.promise.then(() => true)")
 
 
+#: Where Sphinx puts a page's own images (cell outputs, frame players); the theme's logos
+#: and the launch buttons' icons come from _static/ and are not the page's content.
+CONTENT_IMAGES = "/_images/"
+
 IMAGE_STATE = """async () => {
     const images = [...document.images];
     for (const img of images) img.loading = 'eager';
@@ -151,6 +161,7 @@ IMAGE_STATE = """async () => {
 
 MATH_STATE = """() => ({
     sources: document.querySelectorAll('.math').length,
+    in_article: document.querySelectorAll('article.bd-article .math').length,
     typeset: document.querySelectorAll('.math mjx-container').length,
     untypeset: [...document.querySelectorAll('.math')].filter(m => !m.querySelector('mjx-container'))
         .map(m => m.textContent.slice(0, 80)),
@@ -173,6 +184,8 @@ STRAY_DOLLARS = """() => {
 }"""
 
 
+CODE_CELLS = "() => document.querySelectorAll('main div.cell div.cell_input').length"
+
 WIDE_CODE = """() => [...document.querySelectorAll('main div.highlight pre')]
     .filter(pre => !pre.closest('.cell_output, .output') && pre.scrollWidth > pre.clientWidth + 1)
     .map(pre => pre.textContent.split('\\n').reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 80))"""
@@ -187,7 +200,12 @@ class Visit:
     math: dict
     stray_dollars: list[str]
     wide_code: list[str]
+    code_cells: int
     screenshot: Path
+
+    @property
+    def content_images(self) -> list[dict]:
+        return [img for img in self.images if CONTENT_IMAGES in img["src"]]
 
 
 @pytest.fixture(scope="module")
@@ -203,10 +221,11 @@ def visits(browser, server):
                 math = page.evaluate(MATH_STATE)
                 stray = page.evaluate(STRAY_DOLLARS)
                 wide_code = page.evaluate(WIDE_CODE)
+                code_cells = page.evaluate(CODE_CELLS)
                 shot = SCREENSHOTS / f"{docname}.png"
                 shot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shot), full_page=True)
-            cache[docname] = Visit(log, images, math, stray, wide_code, shot)
+            cache[docname] = Visit(log, images, math, stray, wide_code, code_cells, shot)
             summary[docname] = {
                 "requests": log.requests,
                 "images": len(images),
@@ -246,15 +265,21 @@ def test_page_requests_nothing_from_other_origins(visits, docname):
 
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
 def test_every_image_decodes(visits, docname):
-    images = visits(docname).images
-    broken = [img["src"] for img in images if img["width"] <= 0]
+    visit = visits(docname)
+    broken = [img["src"] for img in visit.images if img["width"] <= 0]
     assert not broken, f"images on {docname} that did not decode: {broken}"
+    expected = page_content.expected_images(docname)
+    assert len(visit.content_images) == expected, (
+        f"{docname} shows {len(visit.content_images)} images of its own; its source makes {expected}")
 
 
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
 def test_code_fits_its_box_on_a_desktop(visits, docname):
     """Code lines of up to 88 characters (tests/test_notebook_pairs.py) show without scrolling."""
-    wide = visits(docname).wide_code
+    visit = visits(docname)
+    expected = page_content.expected_code_cells(docname) if page_source(docname) else 0
+    assert visit.code_cells == expected, f"{docname} shows {visit.code_cells} code cells; its source has {expected}"
+    wide = visit.wide_code
     assert not wide, f"code blocks on {docname} that scroll sideways at desktop width, widest lines: {wide}"
 
 
@@ -267,8 +292,8 @@ def test_desktop_screenshot_saved(visits, docname):
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
 def test_math_is_typeset(visits, docname):
     math = visits(docname).math
-    if not math["sources"]:
-        pytest.skip(f"{docname} has no equations")
+    expected = page_content.expected_formulas(docname)
+    assert math["in_article"] == expected, f"{docname} shows {math['in_article']} formulas; its source has {expected}"
     assert not math["untypeset"], f"equations MathJax left untypeset on {docname}: {math['untypeset']}"
     assert not math["errors"], f"MathJax errors on {docname}: {math['errors']}"
     assert math["typeset"] >= math["sources"]

@@ -4,7 +4,8 @@ No browser needed: the HTML files are parsed and every reference is followed on 
 
 - every page the TOC lists was built;
 - no broken internal link or anchor, no missing image, script or stylesheet;
-- every ``<img>`` has alt text;
+- every ``<img>`` has alt text, and each page shows as many images of its own as its
+  cells and frame players make (``page_content``);
 - scripts, stylesheets, icons and images all come from the site itself;
 - no page weighs more than 3 MB together with its images;
 - the total size of the GIFs is reported (with the page weights) in ``_build/site_report.txt``.
@@ -22,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+import page_content
 from site_server import artifacts_dir, site_dir, site_is_built, toc_pages
 
 SITE = site_dir()
@@ -120,7 +122,10 @@ def test_internal_links_and_anchors_resolve(page):
         target, fragment = resolve(page, url)
         if not target.is_file():
             broken.append(f"{url} -> missing file {rel(target)}")
-        elif fragment and target.suffix == ".html" and fragment not in parse(target).ids:
+        elif fragment.startswith("playground:") and 'class="l4-playground"' not in target.read_text(encoding="utf-8"):
+            broken.append(f"{url} -> a playground preset, but {rel(target)} has no playground")
+        elif fragment and not fragment.startswith("playground:") and target.suffix == ".html" \
+                and fragment not in parse(target).ids:
             broken.append(f"{url} -> no element with id {fragment!r} in {rel(target)}")
     assert not broken, f"{rel(page)} has broken links:\n  " + "\n  ".join(broken)
 
@@ -144,6 +149,13 @@ def test_resources_exist_and_come_from_the_site(page):
 def test_every_image_has_alt_text(page):
     missing = [img.get("src") for img in parse(page).images if not (img.get("alt") or "").strip()]
     assert not missing, f"{rel(page)} has images without alt text: {missing}"
+
+
+@pytest.mark.parametrize("docname", toc_pages())
+def test_every_page_shows_the_images_its_source_makes(docname):
+    shown = [img.get("src") for img in parse(SITE / f"{docname}.html").images if "_images/" in (img.get("src") or "")]
+    expected = page_content.expected_images(docname)
+    assert len(shown) == expected, f"{docname} shows {len(shown)} images of its own; its source makes {expected}: {shown}"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=page_id)

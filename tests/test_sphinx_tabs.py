@@ -1,7 +1,11 @@
+import sys
+from pathlib import Path
+
 import pytest
 from docutils import nodes
 
-from lesson4_support.sphinx_tabs import SYNC_GROUP, framework_of, group_framework_cells
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
+from sphinx_tabs import SYNC_GROUP, framework_of, group_framework_cells, split_run  # noqa: E402
 
 
 def cell(*tags, text="code"):
@@ -42,6 +46,27 @@ def test_two_cells_of_the_same_framework_are_not_tabs():
     section += cell("pytorch")
     section += cell("pytorch")
     assert group_framework_cells(section) == 0
+
+
+def test_alternating_frameworks_make_one_tab_set_per_pair():
+    section = nodes.section()
+    for n, framework in enumerate(["pytorch", "tensorflow", "pytorch", "tensorflow"]):
+        section += cell(framework, text=f"{framework} {n}")
+    assert group_framework_cells(section) == 2
+    assert [child["design_component"] for child in section.children] == ["tab-set", "tab-set"]
+    shown = [[item.children[1].astext() for item in tab_set.children] for tab_set in section.children]
+    assert shown == [["pytorch 0", "tensorflow 1"], ["pytorch 2", "tensorflow 3"]]
+
+
+def test_a_run_is_cut_where_a_framework_comes_back():
+    assert split_run(["pytorch", "tensorflow", "pytorch", "tensorflow"]) == [0, 2]
+    assert split_run(["tensorflow", "pytorch", "pytorch"]) == [0, 2]
+    assert split_run(["pytorch", "pytorch"]) == [0, 1]
+    section = nodes.section()
+    for framework in ["tensorflow", "pytorch", "pytorch"]:
+        section += cell(framework)
+    assert group_framework_cells(section) == 1
+    assert [child.get("design_component") for child in section.children] == ["tab-set", None]
 
 
 def test_framework_of_ignores_markdown_and_rejects_double_tags():

@@ -95,3 +95,15 @@ def test_a_seeded_mlp_repeats_and_leaves_the_callers_random_state_alone():
     assert torch.equal(torch.rand(3), expected_next)
     assert torch.equal(first[1].weight, second[1].weight)
     assert not torch.equal(first[1].weight, other[1].weight)
+
+
+@pytest.mark.parametrize("where", ["kernel", "bias"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e40])
+def test_weights_that_are_not_finite_float32_numbers_are_refused(where, bad):
+    layer = nn.Linear(3, 2)
+    before = [p.detach().clone() for p in layer.parameters()]
+    kernel, bias = np.ones((3, 2)), np.ones(2)
+    (kernel if where == "kernel" else bias).flat[0] = bad
+    with pytest.raises(ValueError, match=f"{where} holds 1 value\\(s\\) that are NaN, infinite or beyond float32"):
+        torch_models.set_dense_weights(layer, kernel, bias)
+    assert all(torch.equal(a, b) for a, b in zip(before, layer.parameters(), strict=True)), "nothing may be loaded"

@@ -44,7 +44,7 @@ def test_progress_updates_are_deterministic_steps():
 def test_progress_when_not_live_writes_only_summaries():
     stream = io.StringIO()
     progress = torch_training.EpochProgress(3, 5, live=False, stream=stream)
-    for batch in progress.track(range(5), epoch=1):
+    for _ in progress.track(range(5), epoch=1):
         pass
     progress.end_epoch(1, val_accuracy=0.97)
     assert stream.getvalue() == "training: up to 3 epochs of 5 batches\nepoch 1/3  val_accuracy 0.9700\n"
@@ -110,8 +110,6 @@ def test_timer_starts_as_nan():
 
 
 def test_operations_are_counted_forward_and_backward():
-    import torch
-
     assert torch_training.count_operations(lambda: torch.ones(3) + 1) == 2
     x = torch.ones(3, requires_grad=True)
     forward_only = torch_training.count_operations(lambda: (x * 2).sum())
@@ -119,8 +117,6 @@ def test_operations_are_counted_forward_and_backward():
 
 
 def test_capture_needs_batches_on_a_cuda_device():
-    import torch
-
     model = torch.nn.Linear(4, 2)
     optimizer = torch.optim.Adam(model.parameters())
     batch = (torch.zeros(8, 4), torch.zeros(8, dtype=torch.long))

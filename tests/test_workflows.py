@@ -5,6 +5,7 @@ Pages; `cold-build.yml` builds and tests everything from nothing once a week.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -130,6 +131,52 @@ def check_cold_build(path: Path) -> None:
     run = [line for job in workflow["jobs"].values() for line in commands(job)]
     assert "make clean" in run and "make test" in run, f"the cold build must run make clean and make test, not {run}"
     assert run.index("make clean") < run.index("make test")
+
+
+#: What the tests demand under CI (``CI=true``, as GitHub Actions sets it) and skip elsewhere,
+#: with the Debian package that brings it: the browser checks and the PDF, the PDF's checks.
+CI_PACKAGES = {"chromium": "chromium", "pdftotext": "poppler-utils", "pdfinfo": "poppler-utils"}
+#: The make recipe line that installs axe-core, which the accessibility audit demands under CI.
+AXE_INSTALL = "npm ci --prefix tests/axe"
+
+
+def apt_packages(job: dict) -> set[str]:
+    """Every package a job's steps install with apt-get."""
+    found = set()
+    for line in commands(job):
+        match = re.search(r"apt-get install\s+(.*)", line)
+        if match:
+            found |= {word for word in match.group(1).split() if not word.startswith("-")}
+    return found
+
+
+def make_targets(job: dict) -> list[str]:
+    return [word for line in commands(job) if line.startswith("make ") for word in line.split()[1:]
+            if not word.startswith("-") and "=" not in word]
+
+
+def make_recipes(target: str) -> str:
+    """What ``make TARGET`` would run on a clone where nothing is installed yet (``-B``
+    remakes every prerequisite, ``-n`` only prints)."""
+    done = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CI": "true"})
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("path", [DEPLOY, COLD], ids=lambda p: p.name)
+def test_each_workflow_installs_what_its_tests_demand_under_ci(path):
+    """GitHub sets CI=true, under which a missing browser, pdftotext or axe-core fails a
+    test instead of skipping it: every job that runs the tests must install each of them."""
+    for name, job in load(path)["jobs"].items():
+        targets = [t for t in make_targets(job) if t in ("test", "unit")]
+        if not targets:
+            continue
+        missing = {tool: package for tool, package in CI_PACKAGES.items() if package not in apt_packages(job)}
+        assert not missing, f"{path.name} job {name} runs make {targets} without installing {missing}"
+        for target in targets:
+            assert AXE_INSTALL in make_recipes(target), \
+                f"`make {target}` (run by {path.name}) never installs axe-core, which its tests demand under CI"
 
 
 def test_actionlint_finds_nothing():

@@ -31,6 +31,8 @@ def make_book(folder: Path, chapter: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     shutil.copytree(ROOT / "_static", folder / "_static")  # _config.yml names the favicon in it
+    shutil.copytree(ROOT / "_ext", folder / "_ext", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "browser", folder / "browser")  # what _ext/browser_assets.py ships
     (folder / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/planted\n")
     (folder / "intro.md").write_text("# Throw-away book\n\nOne page.\n")
     (folder / "chapters").mkdir()

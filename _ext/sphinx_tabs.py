@@ -51,11 +51,34 @@ def _tab_item(cell: nodes.container, framework: str) -> nodes.container:
     )
 
 
+def split_run(kinds: list[str]) -> list[int]:
+    """Where the groups of a run of tagged cells start: a new group begins at a cell whose
+    framework the current group already has.
+
+    ``[pytorch, tensorflow, pytorch, tensorflow]`` is two pairs (``[0, 2]``), each a tab set.
+    """
+    starts, seen = [0], set()
+    for k, kind in enumerate(kinds):
+        if kind in seen:
+            starts.append(k)
+            seen = set()
+        seen.add(kind)
+    return starts
+
+
+def _tab_set(run: list[nodes.container], kinds: list[str]) -> nodes.container:
+    tab_set = nodes.container("", is_div=True, design_component="tab-set", classes=["sd-tab-set"])
+    for k in sorted(range(len(run)), key=lambda k: list(FRAMEWORKS).index(kinds[k])):
+        tab_set += _tab_item(run[k], kinds[k])
+    return tab_set
+
+
 def group_framework_cells(parent: nodes.Element) -> int:
     """Wrap runs of adjacent framework-tagged cells under ``parent`` in tab sets.
 
-    Returns the number of tab sets made.  A run needs at least two cells for different
-    frameworks; a lone tagged cell is left as it is.
+    Returns the number of tab sets made.  A run is cut where a framework comes back (see
+    :func:`split_run`); each group of at least two cells becomes one tab set, and a group of
+    one cell is left as it is.
     """
     made = 0
     children = list(parent.children)
@@ -65,21 +88,19 @@ def group_framework_cells(parent: nodes.Element) -> int:
         run = []
         while i + len(run) < len(children) and framework_of(children[i + len(run)]):
             run.append(children[i + len(run)])
-        kinds = [framework_of(cell) for cell in run]
-        if len(run) >= 2 and len(set(kinds)) == len(kinds):
-            tab_set = nodes.container("", is_div=True, design_component="tab-set", classes=["sd-tab-set"])
-            order = sorted(range(len(run)), key=lambda k: list(FRAMEWORKS).index(kinds[k]))
-            for k in order:
-                tab_set += _tab_item(run[k], kinds[k])
-            rebuilt.append(tab_set)
-            made += 1
-            i += len(run)
-        elif run:
-            rebuilt.extend(run)
-            i += len(run)
-        else:
+        if not run:
             rebuilt.append(children[i])
             i += 1
+            continue
+        kinds = [framework_of(cell) for cell in run]
+        starts = split_run(kinds)
+        for start, stop in zip(starts, starts[1:] + [len(run)], strict=True):
+            if stop - start >= 2:
+                rebuilt.append(_tab_set(run[start:stop], kinds[start:stop]))
+                made += 1
+            else:
+                rebuilt.extend(run[start:stop])
+        i += len(run)
     if made:
         parent.children = []
         parent.extend(rebuilt)

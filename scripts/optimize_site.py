@@ -1,0 +1,409 @@
+"""Make the built site quick to show on a phone: rewrite every page of ``_build/html`` in place.
+
+``make book`` runs this after ``jupyter-book build``.  What it changes, page by page:
+
+- **icons**: the theme draws about a dozen Font Awesome icons with ``fontawesome.js``
+  (1.5 MB, 542 KB gzipped), which swaps each ``<i class="fa-solid fa-sun">`` for an SVG
+  once it has run.  Each such element is replaced here by that same SVG, its path taken
+  from the theme's own copy of the script, and the script is no longer loaded;
+- **maths**: MathJax is loaded only on pages that have equations, and only once the page
+  has loaded and been painted, so it never delays the first paint (it still typesets
+  every formula);
+- **search**: the search index and its tools are loaded by the search page alone (the
+  search box of every page sends the reader there), no longer by every page;
+- **scripts**: every other script in ``<head>`` runs deferred, in its original order, or,
+  when under 1 KB, is copied into the page;
+- **images**: every ``<img>`` gets the ``width`` and ``height`` of its file, so the page
+  does not jump while it loads; images below the first screen load lazily;
+- **description**: a ``<meta name="description">`` from the page's first paragraph;
+- **styles**: the theme's style sheet loses the rules that drew each of Font Awesome's
+  1,881 icons with its font (16 KB gzipped), except those the site still names.
+
+Running it twice changes nothing the second time.  Usage::
+
+    python scripts/optimize_site.py [_build/html]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import io
+import re
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+#: Folders of the build that hold assets, not pages.
+ASSET_FOLDERS = {"_static", "_sources", "_images", "_downloads"}
+#: The theme's icon script, relative to the site.
+FONTAWESOME = "_static/scripts/fontawesome.js"
+#: The theme's style sheet, which also carries Font Awesome's rules for its icon font.
+THEME_CSS = "_static/styles/pydata-sphinx-theme.css"
+#: Scripts only the search page needs.
+SEARCH_SCRIPTS = ("searchtools.js", "language_data.js", "searchindex.js")
+#: Scripts up to this size are copied into the page rather than fetched.
+INLINE_BYTES = 1024
+#: Characters of text a phone shows above an image before it is pushed below the first screen.
+FIRST_SCREEN_CHARS = 600
+#: Longest meta description, in characters (search engines show about this many).
+DESCRIPTION_CHARS = 155
+#: Class prefixes that name an icon style, not an icon.
+ICON_STYLES = {
+    "fa-solid": "fas", "fas": "fas", "fa-regular": "far", "far": "far",
+    "fa-brands": "fab", "fab": "fab", "fa": "fas",
+}
+#: Font Awesome classes that are not icon names (sizes, widths, animations).
+ICON_MODIFIERS = re.compile(
+    r"fa-(?:2xs|xs|sm|lg|xl|2xl|\d+x|fw|li|border|inverse|pull-\w+|rotate-\w+|flip\w*|spin\w*|"
+    r"beat\w*|fade|bounce|shake|pulse|stack\w*|layers\w*)"
+)
+
+TAG = r"(?:[^>\"']|\"[^\"]*\"|'[^']*')*"
+ATTRIBUTE = re.compile(r"([^\s=/>]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
+MARKER = "<!-- rewritten by scripts/optimize_site.py -->"
+
+
+class SiteError(RuntimeError):
+    """The built site is not what this step expects (a theme upgrade changed it, say)."""
+
+
+# --------------------------------------------------------------------------- HTML helpers
+
+
+def attributes(tag: str) -> dict[str, str | None]:
+    """The attributes of one start tag, values unescaped (``None`` for a bare attribute)."""
+    inner = re.sub(r"^<\w+|/?>$", "", tag)
+    found: dict[str, str | None] = {}
+    for name, raw in ATTRIBUTE.findall(inner):
+        value = raw[1:-1] if raw[:1] in ("\"", "'") else raw
+        found[name.lower()] = html.unescape(value) if raw else None
+    return found
+
+
+def start_tag(name: str, attrs: dict[str, str | None]) -> str:
+    parts = [name]
+    for key, value in attrs.items():
+        parts.append(key if value is None else f'{key}="{html.escape(value, quote=True)}"')
+    return "<" + " ".join(parts) + ">"
+
+
+def text_of(fragment: str) -> str:
+    """The visible text of an HTML fragment, whitespace collapsed."""
+    fragment = re.sub(r"<(script|style)\b.*?</\1>", " ", fragment, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+
+# --------------------------------------------------------------------------- icons
+
+
+@dataclass(frozen=True)
+class Icon:
+    name: str
+    prefix: str
+    width: int
+    height: int
+    path: str
+
+
+ICON_ENTRY = re.compile(
+    r'(?:"([\w-]+)"|([A-Za-z_$][\w$]*)):\[(\d+),(\d+),\[([^\]]*)\],"[0-9a-f]+",("(?:[^"\\]|\\.)*")\]'
+)
+ICON_SET_END = re.compile(r'\w\("(fa[bsr])",\w\)')
+
+
+@lru_cache(maxsize=None)
+def icon_table(script: Path) -> dict[tuple[str, str], Icon]:
+    """Every icon of the theme's Font Awesome script, by (style prefix, name or alias)."""
+    text = script.read_text(encoding="utf-8")
+    table: dict[tuple[str, str], Icon] = {}
+    start = 0
+    for end in ICON_SET_END.finditer(text):
+        prefix = end.group(1)
+        for entry in ICON_ENTRY.finditer(text, start, end.start()):
+            name = entry.group(1) or entry.group(2)
+            path = entry.group(6)[1:-1].encode().decode("unicode_escape")
+            icon = Icon(name, prefix, int(entry.group(3)), int(entry.group(4)), path)
+            table[(prefix, name)] = icon
+            for alias in re.findall(r'"([\w-]+)"', entry.group(5)):
+                table.setdefault((prefix, alias), icon)
+        start = end.end()
+    if not {"fab", "fas"} <= {prefix for prefix, _ in table}:
+        raise SiteError(f"no solid and brand icons found in {script}: has the theme changed how it ships Font Awesome?")
+    return table
+
+
+@lru_cache(maxsize=None)
+def icon_css(script: Path) -> str:
+    """Font Awesome's own rules for inline SVG icons (``.svg-inline--fa``), taken from its script."""
+    text = script.read_text(encoding="utf-8")
+    rules = re.findall(r"([^{}\"]*\.svg-inline--fa[^{}\"]*)\{([^{}\"]*)\}", text)
+    kept = [f"{selector.strip()}{{{body}}}" for selector, body in rules
+            if "fa-layers" not in selector and "fa-li" not in selector and "fa-pull" not in selector]
+    if not kept:
+        raise SiteError(f"no .svg-inline--fa rules found in {script}")
+    return "".join(dict.fromkeys(kept))
+
+
+ICON_ELEMENT = re.compile(rf"<(i|span)(\s{TAG})>\s*</\1>")
+
+
+def icon_svg(match: re.Match, table: dict, page: Path, counter: list[int]) -> str:
+    """The SVG Font Awesome's script would put in place of one ``<i>``/``<span>`` icon element."""
+    attrs = attributes(f"<{match.group(1)}{match.group(2)}>")
+    classes = (attrs.get("class") or "").split()
+    prefix = next((ICON_STYLES[c] for c in classes if c in ICON_STYLES), None)
+    if prefix is None:
+        return match.group(0)
+    names = [c[3:] for c in classes if c.startswith("fa-") and c not in ICON_STYLES and not ICON_MODIFIERS.fullmatch(c)]
+    icon = next((table[(prefix, n)] for n in names if (prefix, n) in table), None)
+    if icon is None:
+        raise SiteError(f"{page}: no Font Awesome icon {prefix} {names} in the theme's script")
+    title = attrs.pop("title", None)
+    attrs.pop("aria-hidden", None)
+    kept = [c for c in classes if c not in ICON_STYLES]
+    svg = {"class": " ".join(dict.fromkeys(["svg-inline--fa", f"fa-{icon.name}", *kept]))}
+    if title:
+        counter[0] += 1
+        title_id = f"svg-inline--fa-title-{counter[0]}"
+        svg.update({"role": "img", "aria-labelledby": title_id})
+    else:
+        svg["aria-hidden"] = "true"
+    svg.update({"focusable": "false", "data-prefix": icon.prefix, "data-icon": icon.name})
+    svg.update({k: v for k, v in attrs.items() if k != "class"})
+    svg.update({"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 {icon.width} {icon.height}"})
+    inner = f'<title id="{title_id}">{html.escape(title)}</title>' if title else ""
+    return f'{start_tag("svg", svg)}{inner}<path fill="currentColor" d="{icon.path}"></path></svg>'
+
+
+# --------------------------------------------------------------------------- head scripts
+
+SCRIPT = re.compile(rf"<script(\s{TAG})?>(.*?)</script>", re.DOTALL | re.IGNORECASE)
+
+#: Loads MathJax once the page has loaded and been painted, so typesetting never delays the
+#: first paint, even where a busy processor paints late (after 3 s it loads regardless:
+#: a page opened in a background tab is not painted until it is shown).
+MATHJAX_LOADER = (
+    "(function(){var done=false;function go(){if(done)return;done=true;"
+    "var s=document.createElement('script');s.src=%s;s.id='MathJax-script';document.head.appendChild(s);}"
+    "window.addEventListener('load',function(){"
+    "if(performance.getEntriesByType('paint').length)return go();"
+    "try{new PerformanceObserver(go).observe({type:'paint'});}catch(e){go();}"
+    "setTimeout(go,3000);});})();"
+)
+
+
+def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool) -> str:
+    """Defer the head's scripts; drop the icon script and, where unused, MathJax and search.
+
+    Inline scripts stay where they are and run at once: they set values (the light/dark
+    mode, the toggle button's texts, MathJax's settings) that the deferred scripts read
+    when they start.  The one they build on, ``documentation_options.js``, is small
+    enough to be copied into the page in its place, like every script under
+    ``INLINE_BYTES``: a round trip on a slow network costs more than its bytes.
+    """
+    out: list[str] = []
+    position = 0
+    for match in SCRIPT.finditer(head):
+        out.append(head[position:match.start()])
+        position = match.end()
+        attrs = attributes(f"<script{match.group(1) or ''}>")
+        src = attrs.get("src")
+        kind = (attrs.get("type") or "text/javascript").lower()
+        if src is None or kind not in ("text/javascript", "application/javascript"):
+            out.append(match.group(0))  # inline code, modules (deferred already), data
+            continue
+        path = urlsplit(src).path
+        name = path.rsplit("/", 1)[-1]
+        if name == FONTAWESOME.rsplit("/", 1)[-1] or (not is_search and name in SEARCH_SCRIPTS):
+            continue
+        if "mathjax" in path.lower():
+            if has_maths:
+                out.append(f"<script>{MATHJAX_LOADER % repr(src)}</script>")
+            continue
+        if "async" in attrs or "defer" in attrs:
+            out.append(match.group(0))
+            continue
+        target = (page.parent / unquote(path)).resolve()
+        if not src.startswith("data:") and target.is_file() and target.stat().st_size <= INLINE_BYTES:
+            code = target.read_text(encoding="utf-8")
+            if "</script" not in code.lower():
+                out.append(f"<script>{code}</script>")
+                continue
+        attrs["defer"] = None
+        out.append(start_tag("script", attrs) + "</script>")
+    out.append(head[position:])
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- images
+
+IMG = re.compile(rf"<img\s{TAG}>", re.IGNORECASE)
+
+
+@lru_cache(maxsize=None)
+def image_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image file, in CSS pixels (SVG: its width/height or viewBox)."""
+    if path.suffix.lower() == ".svg":
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        svg = re.search(r"<svg\b[^>]*>", head, re.DOTALL)
+        if not svg:
+            raise SiteError(f"{path} has no <svg> element")
+        attrs = attributes(svg.group(0))
+        width, height = (re.fullmatch(r"\s*([\d.]+)(px|pt)?\s*", attrs.get(k) or "") for k in ("width", "height"))
+        if width and height:
+            scale = 4 / 3 if width.group(2) == "pt" else 1
+            return round(float(width.group(1)) * scale), round(float(height.group(1)) * scale)
+        box = (attrs.get("viewbox") or "").replace(",", " ").split()
+        if len(box) != 4:
+            raise SiteError(f"{path} gives neither a width and height nor a viewBox")
+        return round(float(box[2])), round(float(box[3]))
+    with Image.open(path) as image:
+        return image.size
+
+
+def rewrite_images(page: Path, text: str, article_start: int) -> str:
+    """Give every image its size; images of the article below the first screen load lazily."""
+    out: list[str] = []
+    position = 0
+    first_content_image = True
+    for match in IMG.finditer(text):
+        out.append(text[position:match.start()])
+        position = match.end()
+        attrs = attributes(match.group(0))
+        src = attrs.get("src") or ""
+        if "width" not in attrs or "height" not in attrs:
+            if src.startswith("data:image/") and ";base64," in src[:60]:
+                with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as image:
+                    width, height = image.size
+            elif re.match(r"^[a-z][a-z0-9+.-]*:|^//", src, re.IGNORECASE):
+                raise SiteError(f"{page}: cannot read the size of <img src={src[:60]!r}>: give it width and height")
+            else:
+                target = (page.parent / unquote(urlsplit(src).path)).resolve()
+                if not target.is_file():
+                    raise SiteError(f"{page}: <img> {src} points at a missing file")
+                width, height = image_size(target)
+            attrs.setdefault("width", str(width))
+            attrs.setdefault("height", str(height))
+        if match.start() > article_start and "loading" not in attrs:
+            above = len(text_of(text[article_start:match.start()]))
+            if not (first_content_image and above < FIRST_SCREEN_CHARS):
+                attrs["loading"] = "lazy"
+                attrs.setdefault("decoding", "async")
+            first_content_image = False
+        out.append(start_tag("img", attrs))
+    out.append(text[position:])
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- description
+
+PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p>", re.DOTALL)
+
+
+def description(text: str) -> str:
+    """The article's first real paragraph (else the page title), shortened at a word."""
+    article = re.search(r"<article\b", text)
+    for match in PARAGRAPH.finditer(text, article.start() if article else 0):
+        body = re.sub(r'<span class="math[^"]*">\\\((.*?)\\\)</span>', r"\1", match.group(1), flags=re.DOTALL)
+        words = text_of(body)
+        if len(words) >= 40:
+            if len(words) > DESCRIPTION_CHARS:
+                words = words[: DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+            return words
+    title = re.search(r"<title>(.*?)</title>", text, re.DOTALL)
+    return text_of(title.group(1)) if title else ""
+
+
+# --------------------------------------------------------------------------- one page
+
+
+def optimize_page(page: Path, site: Path) -> bool:
+    """Rewrite one page; False when there was nothing to do."""
+    text = page.read_text(encoding="utf-8")
+    head_end = text.find("</head>")
+    if MARKER in text or head_end < 0:
+        return False  # rewritten already, or a redirect (index.html) with nothing to rewrite
+    script = site / FONTAWESOME
+    if not script.is_file():
+        raise SiteError(f"{script} is missing: run this on a site built by `jupyter-book build`")
+    table = icon_table(script)
+
+    head, body = text[:head_end], text[head_end:]
+    has_maths = bool(re.search(r'class="math\b', body))
+    head = rewrite_head(head, page, has_maths=has_maths, is_search=page.name == "search.html")
+    # Font Awesome's script put its rules first in <head>, so that the theme's own rules win
+    # over them (the light/dark switch hides two of its three icons); so do these.
+    first_sheet = re.search(r"<link\b[^>]*\bstylesheet\b", head)
+    at = first_sheet.start() if first_sheet else len(head)
+    style = f"<style>{icon_css(script)}:where(img[width][height]){{height:auto}}</style>\n"
+    head = head[:at] + style + head[at:] + MARKER + "\n"
+    if 'name="description"' not in head:
+        summary = html.escape(description(text), quote=True)
+        head += f'<meta name="description" content="{summary}"/>\n'
+    counter = [0]
+    body = ICON_ELEMENT.sub(lambda m: icon_svg(m, table, page, counter), body)
+    article = re.search(r"<article\b", body)
+    body = rewrite_images(page, body, article.start() if article else len(body))
+    page.write_text(head + body, encoding="utf-8")
+    return True
+
+
+ICON_GLYPH_RULE = re.compile(r'\.fa-([\w-]+):before\{content:"[^"]*"\}')
+
+
+def trim_theme_css(site: Path) -> int:
+    """Drop, from the theme's style sheet, the rules that draw icons with Font Awesome's font.
+
+    The sheet carries one such rule for each of Font Awesome's 1,881 icons (16 KB of its
+    65 KB gzipped, all of it fetched before the first paint); here the icons are inline
+    SVG, so only the rules for names that a page or a script of the site still mentions
+    are kept.  Returns the bytes saved.
+    """
+    sheet = site / THEME_CSS
+    if not sheet.is_file():
+        raise SiteError(f"{sheet} is missing: has the theme renamed its style sheet?")
+    mentioned: set[str] = set()
+    for path in [*site_pages(site), *(site / "_static").rglob("*.js")]:
+        if path.name != Path(FONTAWESOME).name:
+            mentioned.update(re.findall(r"\bfa-([\w-]+)", path.read_text(encoding="utf-8", errors="replace")))
+    text = sheet.read_text(encoding="utf-8")
+    trimmed = ICON_GLYPH_RULE.sub(lambda m: m.group(0) if m.group(1) in mentioned else "", text)
+    sheet.write_text(trimmed, encoding="utf-8")
+    return len(text) - len(trimmed)
+
+
+def site_pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if not (set(p.relative_to(site).parts[:-1]) & ASSET_FOLDERS))
+
+
+def optimize_site(site: Path) -> int:
+    """Rewrite every page of the site; the number of pages changed."""
+    if not (site / "index.html").is_file():
+        raise SiteError(f"{site / 'index.html'} is missing: build the site first (`make book`)")
+    changed = sum(optimize_page(page, site) for page in site_pages(site))
+    trim_theme_css(site)
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", nargs="?", type=Path, default=ROOT / "_build" / "html", help="the built HTML folder")
+    args = parser.parse_args(argv)
+    try:
+        changed = optimize_site(args.site.resolve())
+    except SiteError as error:
+        print(f"optimize_site: {error}", file=sys.stderr)
+        return 1
+    print(f"optimize_site: {changed} pages of {args.site} made lighter")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
