@@ -9,14 +9,13 @@ nothing:
   environments), parsed with the same markdown-it plugins, inside admonitions and toggles too,
   and in the captions of the figures that code cells make;
 - code cells: the chapter's code cells less those tagged ``remove-cell`` or ``remove-input``;
-- content images: every image a cell output shows (counted in the executed notebook the
-  build wrote to ``_build/jupyter_execute``), and every image the Markdown places (figures,
+- content images: every image a cell output shows (counted in the build's execution cache),
+  and every image the Markdown places (figures,
   glued figures, frame players' posters, ``![...](...)``); the theme's logo is not counted.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from functools import lru_cache
@@ -102,8 +101,23 @@ def expected_code_cells(docname: str) -> int:
                for cell in cells(docname))
 
 
-def executed_notebook(docname: str) -> Path:
-    return site_dir().parent / "jupyter_execute" / f"{docname}.ipynb"
+def executed_cells(docname: str) -> list:
+    """The code cells of the page as the build executed them: its entry in the execution
+    cache (``_build/.jupyter_cache``), which holds the outputs the page renders.  (The copy
+    MyST-NB writes to ``_build/jupyter_execute`` holds no outputs when the page came from
+    the cache.)"""
+    from jupyter_cache import get_cache
+
+    folder = site_dir().parent / ".jupyter_cache"
+    assert folder.is_dir(), f"{folder} is missing: the build did not execute {docname}"
+    cache = get_cache(str(folder))
+    try:
+        record = cache.match_cache_notebook(jupytext.read(source(docname)))
+    except KeyError:
+        raise AssertionError(f"the execution cache holds no run of {docname}'s current code: run `make book`") \
+            from None
+    notebook = cache.get_cache_bundle(record.pk).nb
+    return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
 def expected_images(docname: str) -> int:
@@ -111,11 +125,9 @@ def expected_images(docname: str) -> int:
     placed = sum(markdown_counts(cell.source)["images"] for cell in cells(docname) if cell.cell_type == "markdown")
     if not any(cell.cell_type == "code" for cell in cells(docname)):
         return placed
-    executed = executed_notebook(docname)
-    assert executed.is_file(), f"{executed} is missing: the build did not execute {docname}"
     outputs = 0
-    for cell in json.loads(executed.read_text())["cells"]:
-        if cell["cell_type"] != "code" or HIDDEN_OUTPUT & set(cell.get("metadata", {}).get("tags", [])):
+    for cell in executed_cells(docname):
+        if HIDDEN_OUTPUT & set(cell.get("metadata", {}).get("tags", [])):
             continue
         outputs += sum(any(mime in output.get("data", {}) for mime in IMAGE_MIMES) for output in cell["outputs"])
     return outputs + placed

@@ -411,10 +411,12 @@ def test_hidden_answers_open_on_click(browser, server, docname):
 OVERFLOW = """() => {
     const width = document.documentElement.clientWidth;
     // Content inside a box that scrolls sideways (code, wide equations) is fine as long
-    // as the box itself fits; anything else must fit the screen on its own.
+    // as the box itself fits, and so is a frame player's sheet of frames, which its player
+    // clips to one frame; anything else must fit the screen on its own.
     const scrollBox = el => {
         for (let node = el; node && node !== document.body; node = node.parentElement) {
             if (['auto', 'scroll'].includes(getComputedStyle(node).overflowX)) return node;
+            if (node.classList.contains('frame-player')) return node;
         }
         return el;
     };
