@@ -53,7 +53,7 @@ MACHINE_VALUES = frozenset({
     "fit_epoch_s", "fit_xla", "gpu_here",
     "load_average", "loader_epoch_seconds", "loading_share", "loop_epoch_s", "lstm_seconds",
     "macs_per_second", "mlp_seconds", "optimized_seconds", "rnn_seconds", "seconds_per_epoch",
-    "single_process_speedup", "speedup", "step_operations", "step_ratio", "time_ratio",
+    "rnn_wide_seconds", "single_process_speedup", "speedup", "step_operations", "step_ratio", "time_ratio",
     "workers_effect",
 })
 MACHINE_MARK = "†"
