@@ -52,7 +52,7 @@ STRIP_FRAMES = 4
 STYLESHEETS = ["_static/styles/theme.css", "_static/styles/bootstrap.css",
                "_static/styles/pydata-sphinx-theme.css", "_static/pygments.css",
                "_static/styles/sphinx-book-theme.css", "_static/sphinx-design.min.css",
-               "_static/lesson4.css"]
+               "_static/lesson4.css", "_static/maths.css"]
 
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 15mm 18mm 15mm; }
@@ -193,11 +193,18 @@ def printable_article(site: Path, docname: str, docnames: set[str]) -> tuple[str
     return title, f'<section class="print-page" id="{key}">{article.decode_contents()}</section>'
 
 
-def mathjax_config(site: Path, docname: str) -> str:
-    """The MathJax settings of a built page, so maths is typeset the same way in print."""
+def mathjax_scripts(site: Path, docname: str) -> str:
+    """MathJax, with the settings of a built page, where the build left the maths to the browser.
+
+    Where the build typeset the maths (``_static/maths.css`` exists), the pages carry it
+    typeset already and nothing is needed.
+    """
+    if (site / "_static" / "maths.css").is_file():
+        return ""
     text = (site / f"{docname}.html").read_text(encoding="utf-8")
     found = re.search(r"window\.MathJax = (\{.*?\})</script>", text)
-    return found.group(1) if found else "{}"
+    settings = found.group(1) if found else "{}"
+    return f'<script>window.MathJax = {settings};</script>\n<script defer src="_static/mathjax/tex-chtml.js"></script>'
 
 
 def printable_articles(site: Path) -> list[tuple[str, str, str]]:
@@ -222,8 +229,7 @@ def print_document(site: Path, articles: list, captions: dict[str, str], title: 
 <html lang="en" data-theme="light"><head><meta charset="utf-8"><title>{title}</title>
 {links}
 <style>{PRINT_CSS}</style>
-<script>window.MathJax = {mathjax_config(site, articles[0][0])};</script>
-<script defer src="_static/mathjax/tex-chtml.js"></script>
+{mathjax_scripts(site, articles[0][0])}
 </head><body><main id="main-content" class="bd-main"><div class="bd-content"><div class="bd-article-container">
 <section class="print-title"><h1>{title}</h1><p>{subtitle}</p></section>
 <nav class="print-toc"><h2>Contents</h2><ol>{''.join(toc_items)}</ol></nav>
@@ -242,8 +248,9 @@ def print_pdf(url: str, target: Path, chromium: str) -> None:
         try:
             page = browser.new_page()
             page.goto(url, wait_until="load")
-            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
-            page.evaluate("() => MathJax.startup.promise.then(() => true)")
+            if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+                page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+                page.evaluate("() => MathJax.startup.promise.then(() => true)")
             page.evaluate("() => Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
             page.pdf(path=str(target), format="A4", print_background=True, display_header_footer=True,
                      header_template="<div></div>", footer_template=FOOTER,

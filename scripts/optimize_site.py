@@ -6,9 +6,12 @@
   (1.5 MB, 542 KB gzipped), which swaps each ``<i class="fa-solid fa-sun">`` for an SVG
   once it has run.  Each such element is replaced here by that same SVG, its path taken
   from the theme's own copy of the script, and the script is no longer loaded;
-- **maths**: MathJax is loaded only on pages that have equations, and only once the page
-  has loaded and been painted, so it never delays the first paint (it still typesets
-  every formula);
+- **maths**: every formula is typeset here, once, by the MathJax the site serves, run in
+  Node (``scripts/render_maths.js``), into the same CommonHTML the browser would make, with
+  its hidden MathML for screen readers; one style sheet (``_static/maths.css``) carries
+  the glyphs of every formula, and no page loads MathJax.  Without Node (``CI=true``
+  makes that an error), MathJax is loaded instead, only on pages that have equations and
+  only once the page has loaded and been painted, so it never delays the first paint;
 - **search**: the search index and its tools are loaded by the search page alone (the
   search box of every page sends the reader there), no longer by every page;
 - **scripts**: every other script in ``<head>`` runs deferred, in its original order, or,
@@ -30,7 +33,12 @@ import argparse
 import base64
 import html
 import io
+import json
+import os
+import posixpath
 import re
+import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,6 +54,15 @@ ASSET_FOLDERS = {"_static", "_sources", "_images", "_downloads"}
 FONTAWESOME = "_static/scripts/fontawesome.js"
 #: The theme's style sheet, which also carries Font Awesome's rules for its icon font.
 THEME_CSS = "_static/styles/pydata-sphinx-theme.css"
+#: The MathJax the site serves (sphinx-mathjax-offline copies it there), relative to the site.
+MATHJAX_DIR = "_static/mathjax"
+#: The style sheet of the typeset maths, relative to the site, and its fonts relative to it.
+MATHS_CSS = "_static/maths.css"
+MATHS_FONTS = "mathjax/output/chtml/fonts/woff-v2"
+#: The Node program that typesets formulas with that MathJax.
+RENDER_MATHS = ROOT / "scripts" / "render_maths.js"
+#: A formula as Sphinx writes it: TeX between \( \) in a span, between \[ \] in a div.
+FORMULA = re.compile(r'<(span|div) class="math notranslate nohighlight">(.*?)</\1>', re.DOTALL)
 #: Scripts only the search page needs.
 SEARCH_SCRIPTS = ("searchtools.js", "language_data.js", "searchindex.js")
 #: Scripts up to this size are copied into the page rather than fetched.
@@ -199,8 +216,12 @@ MATHJAX_LOADER = (
 )
 
 
-def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool) -> str:
+def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool, loads_mathjax: bool | None = None) -> str:
     """Defer the head's scripts; drop the icon script and, where unused, MathJax and search.
+
+    ``loads_mathjax`` (by default ``has_maths``) says whether the page still needs MathJax:
+    not where its formulas were typeset during the build.  Without it, MathJax's settings
+    go too.
 
     Inline scripts stay where they are and run at once: they set values (the light/dark
     mode, the toggle button's texts, MathJax's settings) that the deferred scripts read
@@ -208,6 +229,8 @@ def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool) -> str
     enough to be copied into the page in its place, like every script under
     ``INLINE_BYTES``: a round trip on a slow network costs more than its bytes.
     """
+    if loads_mathjax is None:
+        loads_mathjax = has_maths
     out: list[str] = []
     position = 0
     for match in SCRIPT.finditer(head):
@@ -216,6 +239,8 @@ def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool) -> str
         attrs = attributes(f"<script{match.group(1) or ''}>")
         src = attrs.get("src")
         kind = (attrs.get("type") or "text/javascript").lower()
+        if src is None and not loads_mathjax and match.group(2).lstrip().startswith("window.MathJax"):
+            continue  # settings for a MathJax this page does not load
         if src is None or kind not in ("text/javascript", "application/javascript"):
             out.append(match.group(0))  # inline code, modules (deferred already), data
             continue
@@ -224,7 +249,7 @@ def rewrite_head(head: str, page: Path, has_maths: bool, is_search: bool) -> str
         if name == FONTAWESOME.rsplit("/", 1)[-1] or (not is_search and name in SEARCH_SCRIPTS):
             continue
         if "mathjax" in path.lower():
-            if has_maths:
+            if loads_mathjax:
                 out.append(f"<script>{MATHJAX_LOADER % repr(src)}</script>")
             continue
         if "async" in attrs or "defer" in attrs:
@@ -324,8 +349,61 @@ def description(text: str) -> str:
 # --------------------------------------------------------------------------- one page
 
 
-def optimize_page(page: Path, site: Path) -> bool:
-    """Rewrite one page; False when there was nothing to do."""
+# --------------------------------------------------------------------------- maths
+
+
+def formula_source(element: str, inner: str) -> tuple[str, bool]:
+    """``(TeX, display)`` of one formula as Sphinx wrote it (``element`` is span or div)."""
+    text = html.unescape(inner).strip()
+    display = element == "div"
+    opening, closing = (r"\[", r"\]") if display else (r"\(", r"\)")
+    if not (text.startswith(opening) and text.endswith(closing)):
+        raise SiteError(f"a formula without its {opening} {closing} delimiters: {text[:80]!r}")
+    return text[2:-2].strip(), display
+
+
+def typeset(site: Path, formulas: list[tuple[str, bool]]) -> tuple[dict[tuple[str, bool], str], str] | None:
+    """Each formula's CommonHTML and the style sheet for all of them; None without Node."""
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            raise SiteError("node not found: the maths cannot be typeset during the build (install nodejs)")
+        print("optimize_site: node not found, so MathJax typesets the maths in the browser", file=sys.stderr)
+        return None
+    mathjax = site / MATHJAX_DIR
+    if not (mathjax / "node-main.js").is_file():
+        raise SiteError(f"{mathjax / 'node-main.js'} is missing: is sphinx-mathjax-offline still installed?")
+    request = json.dumps([{"tex": tex, "display": display} for tex, display in formulas])
+    done = subprocess.run([node, str(RENDER_MATHS), str(mathjax), MATHS_FONTS], input=request,
+                          capture_output=True, text=True, encoding="utf-8")
+    if done.returncode != 0:
+        raise SiteError(f"typesetting the maths failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    result = json.loads(done.stdout)
+    if result["errors"]:
+        wrong = "\n".join(f"  {e['tex']!r}: {e['message']}" for e in result["errors"])
+        raise SiteError(f"MathJax cannot read {len(result['errors'])} formulas:\n{wrong}")
+    return dict(zip(formulas, result["html"], strict=True)), result["css"]
+
+
+def page_formulas(body: str) -> list[tuple[str, bool]]:
+    return [formula_source(m.group(1), m.group(2)) for m in FORMULA.finditer(body)]
+
+
+def typeset_formulas(body: str, rendered: dict[tuple[str, bool], str]) -> str:
+    """``body`` with every formula replaced by its typeset form, inside the same element."""
+    def swap(match: re.Match) -> str:
+        element = match.group(1)
+        typeset_html = rendered[formula_source(element, match.group(2))]
+        return f'<{element} class="math notranslate nohighlight">{typeset_html}</{element}>'
+    return FORMULA.sub(swap, body)
+
+
+def optimize_page(page: Path, site: Path, rendered: dict | None = None) -> bool:
+    """Rewrite one page; False when there was nothing to do.
+
+    ``rendered`` maps each formula (TeX, display) to its typeset HTML; without it the page
+    loads MathJax (after its first paint) to typeset its formulas in the browser.
+    """
     text = page.read_text(encoding="utf-8")
     head_end = text.find("</head>")
     if MARKER in text or head_end < 0:
@@ -337,7 +415,12 @@ def optimize_page(page: Path, site: Path) -> bool:
 
     head, body = text[:head_end], text[head_end:]
     has_maths = bool(re.search(r'class="math\b', body))
-    head = rewrite_head(head, page, has_maths=has_maths, is_search=page.name == "search.html")
+    head = rewrite_head(head, page, has_maths=has_maths, is_search=page.name == "search.html",
+                        loads_mathjax=has_maths and rendered is None)
+    if has_maths and rendered is not None:
+        body = typeset_formulas(body, rendered)
+        sheet = posixpath.join(Path(os.path.relpath(site, page.parent)).as_posix(), MATHS_CSS)
+        head += f'<link rel="stylesheet" href="{posixpath.normpath(sheet)}"/>\n'
     # Font Awesome's script put its rules first in <head>, so that the theme's own rules win
     # over them (the light/dark switch hides two of its three icons); so do these.
     first_sheet = re.search(r"<link\b[^>]*\bstylesheet\b", head)
@@ -387,7 +470,15 @@ def optimize_site(site: Path) -> int:
     """Rewrite every page of the site; the number of pages changed."""
     if not (site / "index.html").is_file():
         raise SiteError(f"{site / 'index.html'} is missing: build the site first (`make book`)")
-    changed = sum(optimize_page(page, site) for page in site_pages(site))
+    pages = [page for page in site_pages(site) if MARKER not in page.read_text(encoding="utf-8")]
+    formulas = list(dict.fromkeys(f for page in pages for f in page_formulas(page.read_text(encoding="utf-8"))))
+    rendered = None
+    if formulas:
+        typeset_maths = typeset(site, formulas)
+        if typeset_maths is not None:
+            rendered, css = typeset_maths
+            (site / MATHS_CSS).write_text(css, encoding="utf-8")
+    changed = sum(optimize_page(page, site, rendered) for page in pages)
     trim_theme_css(site)
     return changed
 

@@ -9,7 +9,9 @@ On every page of the TOC, in the built site (``_build/html``, or ``$LESSON4_SITE
 - the theme's 542 KB (gzipped) icon script is not loaded: every icon is inline SVG;
 - every ``<img>`` has a width and a height, so nothing jumps while images load, and the
   images below the first screen load lazily;
-- every page has a meta description.
+- every page has a meta description;
+- the maths is typeset during the build, so no page loads MathJax and lays its text out
+  again once it has run.
 
 ``scripts/optimize_site.py`` (run by ``make book``) is what makes these hold; the checks
 of its own behaviour are at the end.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import re
+import shutil
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from site_server import ROOT, site_dir, toc_pages
+from site_server import ROOT, in_ci, site_dir, toc_pages
 
 SITE = site_dir()
 PAGES = toc_pages()
@@ -139,15 +142,47 @@ def test_every_page_has_a_meta_description(docname):
     assert 40 <= len(found[0]) <= 160, f"the meta description of {docname} is {len(found[0])} characters long: {found[0]!r}"
 
 
+def maths_typeset_during_build() -> bool:
+    """Whether the build typeset the maths (it needs Node; under CI it must have)."""
+    typeset = (SITE / optimize_site.MATHS_CSS).is_file()
+    if in_ci():
+        assert typeset, f"{optimize_site.MATHS_CSS} is missing: the build did not typeset the maths (is node installed?)"
+    return typeset
+
+
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
-def test_maths_loads_only_where_there_are_equations(docname):
+def test_maths_is_typeset_during_the_build_and_no_page_loads_mathjax(docname):
     text = html_of(docname)
     head, body = text.split("</head>", 1)
-    has_maths = 'class="math' in body
-    loads = bool(re.search(r"mathjax/[\w.-]+\.js", head))  # the script; its settings are on every page
-    assert loads == has_maths, (
-        f"{docname} {'has equations but does not load MathJax' if has_maths else 'loads MathJax without any equation'}"
-    )
+    formulas = re.findall(r'<(span|div) class="math notranslate nohighlight">(.*?)</\1>', body, flags=re.DOTALL)
+    loads = bool(re.search(r"mathjax/[\w.-]+\.js", head))
+    if not maths_typeset_during_build():
+        assert loads == bool(formulas), (
+            f"{docname} {'has equations but does not load MathJax' if formulas else 'loads MathJax without any equation'}"
+        )
+        return
+    assert not loads and "window.MathJax" not in head, f"{docname} still loads MathJax or its settings"
+    untypeset = [inner[:60] for _, inner in formulas if not inner.startswith('<mjx-container class="MathJax" jax="CHTML"')]
+    assert not untypeset, f"formulas on {docname} left as TeX: {untypeset[:3]}"
+    unspoken = [inner[:60] for _, inner in formulas if "<mjx-assistive-mml" not in inner]
+    assert not unspoken, f"formulas on {docname} without the MathML a screen reader reads: {unspoken[:3]}"
+    links = bool(re.search(r'<link rel="stylesheet" href="[./]*_static/maths\.css"/>', head))
+    assert links == bool(formulas), f"{docname} {'lacks' if formulas else 'has no formula but links'} the maths style sheet"
+
+
+def test_the_maths_style_sheet_draws_every_glyph_from_the_served_fonts():
+    if not maths_typeset_during_build():
+        pytest.skip("the maths were typeset in the browser: node was not found when the site was built")
+    css = (SITE / optimize_site.MATHS_CSS).read_text(encoding="utf-8")
+    fonts = set(re.findall(r'url\("([^"]+\.woff)"\)', css))
+    assert fonts, "the maths style sheet names no font"
+    missing = [font for font in fonts if not (SITE / "_static" / font).is_file()]
+    assert not missing, f"the maths style sheet names fonts the site does not serve: {missing}"
+    used = set()
+    for docname in PAGES:
+        used.update(re.findall(r'<mjx-c class="mjx-c([0-9A-F]+)', html_of(docname)))
+    undrawn = sorted(c for c in used if f".mjx-c{c}" not in css)
+    assert not undrawn, f"characters the pages typeset that the style sheet does not draw: {undrawn[:10]}"
 
 
 # --------------------------------------------------------------------------- the rewriting step
@@ -187,3 +222,49 @@ def test_head_scripts_are_deferred_or_copied_in_and_unneeded_ones_dropped(tmp_pa
     with_maths = optimize_site.rewrite_head(head, page, has_maths=True, is_search=True)
     assert "searchindex.js" in with_maths, "the search page keeps its index"
     assert "addEventListener('load'" in with_maths and "tex-chtml.js" in with_maths, "MathJax loads after the page"
+
+
+def test_head_without_mathjax_loses_its_settings_too(tmp_path):
+    head = ('<head><script>window.MathJax = {"options": {}}</script>'
+            '<script defer src="_static/mathjax/tex-chtml.js"></script><script>var kept = 1;</script>')
+    page = tmp_path / "page.html"
+    typeset = optimize_site.rewrite_head(head, page, has_maths=True, is_search=False, loads_mathjax=False)
+    assert "MathJax" not in typeset and "var kept = 1;" in typeset
+    in_browser = optimize_site.rewrite_head(head, page, has_maths=True, is_search=False)
+    assert "window.MathJax" in in_browser and "tex-chtml.js" in in_browser
+
+
+def test_formula_source_reads_what_sphinx_writes():
+    assert optimize_site.formula_source("span", r"\(a &lt; b &amp; c\)") == ("a < b & c", False)
+    assert optimize_site.formula_source("div", "\n\\[\\hat y = \\sigma(z)\\]\n") == (r"\hat y = \sigma(z)", True)
+    with pytest.raises(optimize_site.SiteError, match="delimiters"):
+        optimize_site.formula_source("div", r"\(x\)")
+
+
+def needs_node():
+    if shutil.which("node") is None:
+        if in_ci():
+            pytest.fail("node not found: the maths cannot be typeset during the build")
+        pytest.skip("node not found: the build leaves the maths to MathJax in the browser")
+
+
+def test_typeset_turns_tex_into_commonhtml_with_its_style_sheet():
+    needs_node()
+    formulas = [(r"H = \sigma(XW + b)", False), (r"\frac{\partial h_T}{\partial h_t} = J_T \cdots J_{t+1}", True)]
+    rendered, css = optimize_site.typeset(SITE, formulas)
+    inline, display = rendered[formulas[0]], rendered[formulas[1]]
+    assert inline.startswith('<mjx-container class="MathJax" jax="CHTML"') and 'display="true"' not in inline
+    assert 'display="true"' in display and "<mjx-mfrac>" in display
+    assert 'tabindex="0"' in display and "tabindex" not in inline, "a displayed formula may scroll: the keyboard reaches it"
+    assert "<mjx-assistive-mml" in inline and "<mi>σ</mi>" in inline, "the MathML copy should name sigma"
+    glyphs = set(re.findall(r'<mjx-c class="(mjx-c[0-9A-F]+)', inline + display))
+    assert "mjx-c1D70E" in glyphs, "sigma should be drawn as the italic sigma"
+    assert all(f".{glyph}" in css for glyph in glyphs), "the style sheet should draw every glyph the formulas use"
+    body = ('<p><span class="math notranslate nohighlight">\\(H = \\sigma(XW + b)\\)</span></p>')
+    assert optimize_site.typeset_formulas(body, rendered) == f'<p><span class="math notranslate nohighlight">{inline}</span></p>'
+
+
+def test_typeset_names_a_formula_mathjax_cannot_read():
+    needs_node()
+    with pytest.raises(optimize_site.SiteError, match=r"\\frac\{1\}"):
+        optimize_site.typeset(SITE, [(r"\frac{1}", False)])

@@ -174,6 +174,22 @@ class Base {
     }
   }
 
+  // Play/Pause and Reset buttons shared by the trainable widgets; the caller places them.
+  playAndReset() {
+    this.playButton = this.button("Play", () => this.setPlaying(!this.playing), { "aria-pressed": "false" });
+    return [this.playButton, this.button("Reset", () => this.reset())];
+  }
+
+  // Lays out settings, buttons, views and statistics with a legend under them, then starts
+  // from the preset (or from the address's fragment when it names this widget's settings).
+  assemble(buttons, views, stats) {
+    this.legendText = el("p", { class: "l4-pg-legend" });
+    this.frame([this.controls(this.fields), buttons, views, stats, this.legendText]);
+    this.showState();
+    this.reset();
+    this.applyFragment(false);
+  }
+
   frame(children) {
     this.summary = el("p", { class: "l4-pg-summary", "aria-live": "polite", role: "status" });
     this.root.replaceChildren(...children, this.summary);
@@ -253,20 +269,14 @@ class MlpPlayground extends Base {
     this.net = this.canvas("Network", 300);
     this.net.classList.add("l4-pg-network");
     this.stats = el("table", { class: "l4-pg-stats" });
-    this.playButton = this.button("Play", () => this.setPlaying(!this.playing), { "aria-pressed": "false" });
-    const buttons = el("div", { class: "l4-pg-buttons" },
-      this.playButton,
-      this.button("Step one epoch", () => { this.advance(); this.draw(); this.announce(); }),
-      this.button("Reset", () => { this.setPlaying(false); this.reset(); }));
-    this.legendText = el("p", { class: "l4-pg-legend" });
-    this.frame([this.controls(this.fields), buttons,
+    const [play, reset] = this.playAndReset();
+    const buttons = el("div", { class: "l4-pg-buttons" }, play,
+      this.button("Step one epoch", () => { this.advance(); this.draw(); this.announce(); }), reset);
+    this.assemble(buttons,
       el("div", { class: "l4-pg-views" },
         el("figure", {}, this.board, el("figcaption", { text: "Decision boundary, training and test points" })),
         el("figure", {}, this.net, el("figcaption", { text: "Each hidden unit's output over the plane; links: solid for positive weights, dashed for negative, wider for larger" }))),
-      this.stats, this.legendText]);
-    this.showState();
-    this.reset();
-    this.applyFragment(false);
+      this.stats);
   }
 
   reset() {
@@ -395,20 +405,15 @@ class PerceptronPlayground extends Base {
     this.state = { ...this.defaults };
     this.board = this.canvas("Perceptron", 300);
     this.stats = el("p", { class: "l4-pg-stats" });
-    this.playButton = this.button("Play", () => this.setPlaying(!this.playing), { "aria-pressed": "false" });
+    const [play, reset] = this.playAndReset();
     const buttons = el("div", { class: "l4-pg-buttons" },
       this.button("Step one example", () => { this.advance(); this.draw(); this.announce(); }),
       this.button("Run one pass", () => { this.pass(); this.draw(); this.announce(); }),
-      this.playButton,
-      this.button("Reset", () => { this.setPlaying(false); this.reset(); }));
-    this.legendText = el("p", { class: "l4-pg-legend" });
-    this.frame([this.controls(this.fields), buttons,
+      play, reset);
+    this.assemble(buttons,
       el("div", { class: "l4-pg-views" }, el("figure", {}, this.board, el("figcaption", {
         text: "The line w·x + b = 0; the ringed point is the example just looked at; the solid arrow is w, the dashed arrow the change the last update made to w" }))),
-      this.stats, this.legendText]);
-    this.showState();
-    this.reset();
-    this.applyFragment(false);
+      this.stats);
   }
 
   reset() {
@@ -502,10 +507,15 @@ class PerceptronPlayground extends Base {
     return `${right} of ${n} points on the right side`;
   }
 
+  // Where the pass stands, e.g. "Pass 2: 37 of 200 examples seen, 4 mistakes so far, 11 in pass 1"
+  progress() {
+    const previous = this.lastPass === null ? "" : `, ${this.lastPass} in pass ${this.passes}`;
+    return `Pass ${this.passes + 1}: ${this.position} of ${this.set.n} examples seen, ` +
+      `${this.mistakes} mistakes so far${previous}`;
+  }
+
   describe() {
-    const previous = this.lastPass === null ? "" : `, ${this.lastPass} in the previous pass`;
-    let text = `Pass ${this.passes + 1}, example ${this.position} of ${this.set.n}: ` +
-      `${this.mistakes} mistakes in this pass${previous}. w = (${fmt(this.p.w[0], 2)}, ` +
+    let text = `${this.progress()}. w = (${fmt(this.p.w[0], 2)}, ` +
       `${fmt(this.p.w[1], 2)}), b = ${fmt(this.p.b, 2)}; ${this.accuracyText()}.`;
     if (this.last) {
       const { i, error, dw } = this.last;
@@ -517,9 +527,7 @@ class PerceptronPlayground extends Base {
   }
 
   announce() {
-    const previous = this.lastPass === null ? "" : `, ${this.lastPass} in the previous pass`;
-    this.summary.textContent = `Pass ${this.passes + 1}, example ${this.position} of ${this.set.n}: ` +
-      `${this.mistakes} mistakes in this pass${previous}; ${this.accuracyText()}.`;
+    this.summary.textContent = `${this.progress()}; ${this.accuracyText()}.`;
   }
 }
 
