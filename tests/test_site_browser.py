@@ -93,6 +93,7 @@ class PageLog:
     failed_requests: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
     requests: int = 0
+    fonts: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -114,6 +115,8 @@ def open_page(browser, server, docname: str, viewport=DESKTOP, query: str = "", 
         url = route.request.url
         if url.startswith(server.origin + "/") or url.startswith(("data:", "blob:")):
             log.requests += 1
+            if route.request.resource_type == "font":
+                log.fonts.append(url.rsplit("/", 1)[-1])
             route.continue_()
         else:
             log.foreign_requests.append(url)
@@ -255,6 +258,14 @@ def test_page_loads_without_console_errors_or_failed_requests(visits, docname):
     assert log.requests > 0
     assert not log.console_errors, f"console errors on {docname}:\n  " + "\n  ".join(log.console_errors)
     assert not log.failed_requests, f"failed requests on {docname}:\n  " + "\n  ".join(log.failed_requests)
+
+
+@pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])
+def test_no_page_downloads_the_icon_font(visits, docname):
+    # every icon is inline SVG or an SVG mask (scripts/optimize_site.py); the theme's icon font
+    # weighs 157 KB, which a slow network would fetch while the text waits
+    icon_fonts = [name for name in visits(docname).log.fonts if name.startswith("fa-")]
+    assert not icon_fonts, f"{docname} downloads Font Awesome's font: {icon_fonts}"
 
 
 @pytest.mark.parametrize("docname", [page_param(p) for p in PAGES])

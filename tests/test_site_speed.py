@@ -26,7 +26,7 @@ import shutil
 import sys
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
@@ -268,3 +268,25 @@ def test_typeset_names_a_formula_mathjax_cannot_read():
     needs_node()
     with pytest.raises(optimize_site.SiteError, match=r"\\frac\{1\}"):
         optimize_site.typeset(SITE, [(r"\frac{1}", False)])
+
+
+def test_admonition_icons_become_svg_masks_in_their_colour():
+    table = optimize_site.icon_table(SITE / optimize_site.FONTAWESOME)
+    sheet = ('html{--pst-icon-admonition-default:var(--pst-icon-bell);--pst-icon-admonition-tip:var(--pst-icon-lightbulb)}'
+             '.admonition>.admonition-title:after{color:red;content:var(--pst-icon-admonition-default);'
+             'font:var(--fa-font-solid);width:1rem}'
+             '.tip>.admonition-title:after{color:green;content:var(--pst-icon-admonition-tip)}')
+    out = optimize_site.admonition_icons_as_masks(sheet, table)
+    assert "--fa-font-solid" not in out and "content:var(--pst-icon-admonition" not in out
+    base, tip = re.findall(r"admonition-title:after\{([^}]*)\}", out)
+    assert "color:red" in base and "background-color:currentColor" in base and "mask-size:contain" in base
+    assert "color:green" in tip and 'content:"";' in tip
+    lightbulb = quote(table[("fas", "lightbulb")].path)
+    assert lightbulb in tip and lightbulb not in base, "each kind of admonition gets its own icon"
+    with pytest.raises(optimize_site.SiteError, match="pencil-nib-nothing"):
+        optimize_site.admonition_icons_as_masks(sheet.replace("var(--pst-icon-lightbulb)", "var(--pst-icon-pencil-nib-nothing)"), table)
+
+
+def test_the_theme_draws_no_admonition_icon_with_its_font():
+    sheet = (SITE / optimize_site.THEME_CSS).read_text(encoding="utf-8")
+    assert "content:var(--pst-icon-admonition" not in sheet, "an admonition icon is still drawn with the icon font"
