@@ -174,8 +174,13 @@ def test_pages_state_where_their_gpu_numbers_come_from(page, network):
     html_text = (site_dir() / "chapters" / f"{page}.html").read_text()
     text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
     record = committed_record()
+    if record is None:
+        # chapter 09 has just named the record's file and script, so it says only that there is none
+        assert re.search(r"holds (no GPU record|none) yet\b.{0,120}?no recorded GPU time", text), (
+            f"{page} does not say that the repository holds no GPU record")
+        return
     assert " ".join(gpu_record.training_sentence(record, network).split()) in text
-    if record is not None and network == "mlp":
+    if network == "mlp":
         assert gpu_record.title(record) in text
 
 
