@@ -49,10 +49,12 @@ ZIP_NAME = "lesson4-notebooks.zip"
 PRINT_PAGE = "_lesson4-print"  # written into the site while printing, removed after
 STRIP_FRAMES = 4
 # The site's own stylesheets, so that code, outputs, admonitions and figures look as they do there.
+#: The style sheet of the maths that scripts/optimize_site.py typeset during the build.
+MATHS_CSS = "_static/maths.css"
 STYLESHEETS = ["_static/styles/theme.css", "_static/styles/bootstrap.css",
                "_static/styles/pydata-sphinx-theme.css", "_static/pygments.css",
                "_static/styles/sphinx-book-theme.css", "_static/sphinx-design.min.css",
-               "_static/lesson4.css", "_static/maths.css"]
+               "_static/lesson4.css", MATHS_CSS]
 
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 15mm 18mm 15mm; }
@@ -196,10 +198,10 @@ def printable_article(site: Path, docname: str, docnames: set[str]) -> tuple[str
 def mathjax_scripts(site: Path, docname: str) -> str:
     """MathJax, with the settings of a built page, where the build left the maths to the browser.
 
-    Where the build typeset the maths (``_static/maths.css`` exists), the pages carry it
-    typeset already and nothing is needed.
+    Where the build typeset the maths (``MATHS_CSS`` exists), the pages carry it typeset
+    already and nothing is needed.
     """
-    if (site / "_static" / "maths.css").is_file():
+    if (site / MATHS_CSS).is_file():
         return ""
     text = (site / f"{docname}.html").read_text(encoding="utf-8")
     found = re.search(r"window\.MathJax = (\{.*?\})</script>", text)

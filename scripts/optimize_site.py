@@ -7,7 +7,7 @@
   once it has run.  Each such element is replaced here by that same SVG, its path taken
   from the theme's own copy of the script, and the script is no longer loaded;
 - **maths**: every formula is typeset here, once, by the MathJax the site serves, run in
-  Node (``scripts/render_maths.js``), into the same CommonHTML the browser would make, with
+  Node (``scripts/render_maths.js``), into the CommonHTML MathJax makes in a browser, with
   its hidden MathML for screen readers; one style sheet (``_static/maths.css``) carries
   the glyphs of every formula, and no page loads MathJax.  Without Node (``CI=true``
   makes that an error), MathJax is loaded instead, only on pages that have equations and
@@ -348,9 +348,6 @@ def description(text: str) -> str:
     return text_of(title.group(1)) if title else ""
 
 
-# --------------------------------------------------------------------------- one page
-
-
 # --------------------------------------------------------------------------- maths
 
 
@@ -400,6 +397,9 @@ def typeset_formulas(body: str, rendered: dict[tuple[str, bool], str]) -> str:
     return FORMULA.sub(swap, body)
 
 
+# --------------------------------------------------------------------------- one page
+
+
 def optimize_page(page: Path, site: Path, rendered: dict | None = None) -> bool:
     """Rewrite one page; False when there was nothing to do.
 
@@ -443,7 +443,7 @@ def optimize_page(page: Path, site: Path, rendered: dict | None = None) -> bool:
 ICON_GLYPH_RULE = re.compile(r'\.fa-([\w-]+):before\{content:"[^"]*"\}')
 #: The theme names each admonition's icon twice over: --pst-icon-admonition-note:var(--pst-icon-info-circle).
 ADMONITION_ICON = re.compile(r"--pst-icon-admonition-([\w-]+):var\(--pst-icon-([\w-]+)\)")
-#: A rule that draws an admonition's icon with the icon font, and the font it names.
+#: A rule of the theme's style sheet that draws an admonition's icon with the icon font.
 ADMONITION_RULE = re.compile(r"(?<=[{}])([^{}@]+)\{([^{}]*content:var\(--pst-icon-admonition-([\w-]+)\)[^{}]*)\}")
 
 
@@ -473,13 +473,13 @@ def admonition_icons_as_masks(text: str, table: dict[tuple[str, str], Icon]) -> 
     return rewritten
 
 
-def trim_theme_css(site: Path) -> int:
-    """Drop, from the theme's style sheet, the rules that draw icons with Font Awesome's font.
+def trim_theme_css(site: Path) -> None:
+    """Rewrite the theme's style sheet so that it no longer needs Font Awesome's font.
 
-    The sheet carries one such rule for each of Font Awesome's 1,881 icons (16 KB of its
-    65 KB gzipped, all of it fetched before the first paint); here the icons are inline
-    SVG, so only the rules for names that a page or a script of the site still mentions
-    are kept.  Returns the bytes saved.
+    The sheet carries one rule for each of Font Awesome's 1,881 icons (16 KB of its 65 KB
+    gzipped, all of it fetched before the first paint); here the icons are inline SVG, so
+    only the rules for names that a page or a script of the site still mentions are kept.
+    The admonitions' icons, drawn with the font, become SVG masks.
     """
     sheet = site / THEME_CSS
     if not sheet.is_file():
@@ -493,7 +493,6 @@ def trim_theme_css(site: Path) -> int:
     if "--pst-icon-admonition-" in trimmed and "mask-image:url(\"data:image/svg+xml," not in trimmed:
         trimmed = admonition_icons_as_masks(trimmed, icon_table(site / FONTAWESOME))
     sheet.write_text(trimmed, encoding="utf-8")
-    return len(text) - len(trimmed)
 
 
 def site_pages(site: Path) -> list[Path]:
@@ -504,8 +503,9 @@ def optimize_site(site: Path) -> int:
     """Rewrite every page of the site; the number of pages changed."""
     if not (site / "index.html").is_file():
         raise SiteError(f"{site / 'index.html'} is missing: build the site first (`make book`)")
-    pages = [page for page in site_pages(site) if MARKER not in page.read_text(encoding="utf-8")]
-    formulas = list(dict.fromkeys(f for page in pages for f in page_formulas(page.read_text(encoding="utf-8"))))
+    texts = {page: page.read_text(encoding="utf-8") for page in site_pages(site)}
+    pages = [page for page, text in texts.items() if MARKER not in text]
+    formulas = list(dict.fromkeys(f for page in pages for f in page_formulas(texts[page])))
     rendered = None
     if formulas:
         typeset_maths = typeset(site, formulas)
